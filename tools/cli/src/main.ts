@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerInfraCommands } from './infra-command.js';
+import { registerTestCommand } from './test-command.js';
+
+const program = new Command('heapstream')
+  .description('Kubernetes metrics and events through Kafka into InfluxDB')
+  .showHelpAfterError();
+
+registerInfraCommands(program);
+registerTestCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`heapstream: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
