@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { epochMs, nonEmpty, uint } from './primitives.js';
+
+/*
+ * State kept in compacted topics so a restart loses nothing. Raw records are keyed by
+ * node, so every series of a node lives on one partition: the rate state is
+ * checkpointed per node (key `<cluster>/<node>`), and a tombstone (null value)
+ * forgets a deleted node.
+ */
+
+export const rateSeriesStateSchema = z.object({
+  series: nonEmpty.describe('series key: metric, entity type and sorted tags (metric-model seriesKey)'),
+  value: z.number(),
+  timestamp: epochMs,
+  startTime: epochMs.optional(),
+});
+
+export const rateCheckpointSchema = z
+  .object({
+    schemaVersion: z.string().regex(/^1\.\d+$/),
+    cluster: nonEmpty,
+    node: nonEmpty,
+    updatedAt: epochMs,
+    series: z.array(rateSeriesStateSchema),
+  })
+  .meta({ title: 'RateCheckpoint', description: 'Last cumulative sample per series of one node' });
+
+/** Position of a list+watch, so a restarted watcher resumes instead of replaying. */
+export const watchCheckpointSchema = z
+  .object({
+    schemaVersion: z.string().regex(/^1\.\d+$/),
+    cluster: nonEmpty,
+    watch: nonEmpty.describe('which watch, e.g. events.k8s.io/v1 events'),
+    resourceVersion: nonEmpty,
+    updatedAt: epochMs,
+    eventsSeen: uint.optional(),
+  })
+  .meta({ title: 'WatchCheckpoint', description: 'Resume position of a Kubernetes watch' });
+
+export type RateSeriesState = z.infer<typeof rateSeriesStateSchema>;
+export type RateCheckpoint = z.infer<typeof rateCheckpointSchema>;
+export type WatchCheckpoint = z.infer<typeof watchCheckpointSchema>;

@@ -1,0 +1,10 @@
+export * from './version.js';
+export * from './topics.js';
+export * from './codec.js';
+export * from './codecs.js';
+export * from './raw-scrape.js';
+export * from './metric-points.js';
+export * from './dead-letter.js';
+export * from './checkpoints.js';
+export { renderJsonSchemas } from './json-schemas.js';
+export * from './events/index.js';

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { rateCheckpointSchema, watchCheckpointSchema } from './checkpoints.js';
+import { deadLetterSchema } from './dead-letter.js';
+import { metricPointBatchSchema } from './metric-points.js';
+import { rawScrapeSchema } from './raw-scrape.js';
+
+/** The JSON Schema files published in libs/contracts/schemas/, by file name. */
+const SOURCES: Record<string, z.ZodType> = {
+  'raw-scrape.v1.json': rawScrapeSchema,
+  'metric-points.v1.json': metricPointBatchSchema,
+  'dead-letter.v1.json': deadLetterSchema,
+  'rate-checkpoint.v1.json': rateCheckpointSchema,
+  'watch-checkpoint.v1.json': watchCheckpointSchema,
+};
+
+/**
+ * File name -> file text. `io: 'input'` keeps objects open (no additionalProperties:
+ * false) so a reader validating with an older file accepts a newer minor version.
+ */
+export function renderJsonSchemas(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [file, schema] of Object.entries(SOURCES)) {
+    out[file] = `${JSON.stringify(z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }), null, 2)}\n`;
+  }
+  return out;
+}

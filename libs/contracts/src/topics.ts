@@ -1,0 +1,86 @@
+/*
+ * Every Kafka topic heapstream reads or writes. The trailing `.vN` is the major schema
+ * version of the records on it: a breaking change gets a new topic, so old and new
+ * consumers can run side by side during an upgrade.
+ */
+
+export interface TopicSpec {
+  readonly name: string;
+  /** What the record key is, in words; the matching function below builds it. */
+  readonly key: string;
+  /** JSON Schema file under libs/contracts/schemas/ ('' where another library owns it). */
+  readonly schemaFile: string;
+  readonly cleanupPolicy: 'delete' | 'compact';
+}
+
+export const TOPICS = {
+  metricsRaw: {
+    name: 'heapstream.metrics.raw.v1',
+    key: 'node name',
+    schemaFile: 'raw-scrape.v1.json',
+    cleanupPolicy: 'delete',
+  },
+  metrics: {
+    name: 'heapstream.metrics.v1',
+    key: 'node name of the scrape the points came from; rollups of several nodes use rollupKey',
+    schemaFile: 'metric-points.v1.json',
+    cleanupPolicy: 'delete',
+  },
+  rollup1m: {
+    name: 'heapstream.metrics.rollup.1m.v1',
+    key: 'rollupKey(entity the batch is about)',
+    schemaFile: 'metric-points.v1.json',
+    cleanupPolicy: 'delete',
+  },
+  rollup1h: {
+    name: 'heapstream.metrics.rollup.1h.v1',
+    key: 'rollupKey(entity the batch is about)',
+    schemaFile: 'metric-points.v1.json',
+    cleanupPolicy: 'delete',
+  },
+  events: {
+    name: 'heapstream.events.v1',
+    key: 'event occurrence key (defined with the event schema in src/events)',
+    schemaFile: '',
+    cleanupPolicy: 'delete',
+  },
+  deadLetter: {
+    name: 'heapstream.deadletter.v1',
+    key: 'the original record key, unchanged',
+    schemaFile: 'dead-letter.v1.json',
+    cleanupPolicy: 'delete',
+  },
+  rateState: {
+    name: 'heapstream.state.rates.v1',
+    key: '<cluster>/<node>',
+    schemaFile: 'rate-checkpoint.v1.json',
+    cleanupPolicy: 'compact',
+  },
+  watchState: {
+    name: 'heapstream.state.watches.v1',
+    key: '<cluster>/<watch>',
+    schemaFile: 'watch-checkpoint.v1.json',
+    cleanupPolicy: 'compact',
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicId = keyof typeof TOPICS;
+export const ALL_TOPIC_NAMES: readonly string[] = Object.values(TOPICS).map((t) => t.name);
+
+/** Raw and native metric records: one node's data stays in order on one partition. */
+export function nodeKey(node: string): string {
+  return node;
+}
+
+/** Rollup batches: `cluster`, `ns/<namespace>`, `node/<node>` or `workload/<ns>/<kind>/<name>`. */
+export function rollupKey(scope: 'cluster' | 'ns' | 'node' | 'workload', ...names: string[]): string {
+  return [scope, ...names].join('/');
+}
+
+export function rateStateKey(cluster: string, node: string): string {
+  return `${cluster}/${node}`;
+}
+
+export function watchStateKey(cluster: string, watch: string): string {
+  return `${cluster}/${watch}`;
+}
