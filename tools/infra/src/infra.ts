@@ -45,8 +45,9 @@ async function startOne(spec: ServerSpec, progress: Progress): Promise<void> {
   const record = startDetached({ stateDir, name: spec.name, command, args, env, logFile: join(dataDir, 'server.log'), marker: dataDir });
   const started = Date.now();
   try {
-    await waitFor(spec.name, () => spec.ready(), { timeoutMs: 120_000, alive: () => isRunning(record) });
+    await waitFor(spec.name, () => spec.ready(), { timeoutMs: 120_000, alive: () => !record.exited() });
   } catch (err) {
+    await stopRecorded(stateDir, spec.name);
     throw new InfraError(`${(err as Error).message}; its log is ${join(dataDir, 'server.log')}`);
   }
   progress(`${spec.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -116,5 +117,5 @@ export async function restartServer(name: string): Promise<void> {
   // Reuse the existing data dir: a restart keeps the server's state (Kafka's format step skips a formatted dir).
   const { command, args, env } = spec.command(dataDir);
   const record = startDetached({ stateDir, name, command, args, env, logFile: join(dataDir, 'server.log'), marker: dataDir });
-  await waitFor(name, () => spec.ready(), { timeoutMs: 120_000, alive: () => isRunning(record) });
+  await waitFor(name, () => spec.ready(), { timeoutMs: 120_000, alive: () => !record.exited() });
 }

@@ -42,7 +42,7 @@ export function startDetached(opts: {
   cwd?: string;
   logFile: string;
   marker: string;
-}): ProcessRecord {
+}): ProcessRecord & { exited: () => boolean } {
   const out = openSync(opts.logFile, 'a');
   const child = spawn(opts.command, opts.args, {
     detached: true,
@@ -51,11 +51,15 @@ export function startDetached(opts: {
     cwd: opts.cwd,
   });
   closeSync(out);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.once('error', () => (exited = true));
   child.unref();
   if (child.pid === undefined) throw new Error(`${opts.name}: could not start ${opts.command}`);
   const record = { pid: child.pid, marker: opts.marker };
   writeFileSync(pidFile(opts.stateDir, opts.name), JSON.stringify(record));
-  return record;
+  // Right after spawn the child may not have exec'd yet, so /proc cmdline cannot tell; the exit event can.
+  return { ...record, exited: () => exited };
 }
 
 /** TERM, then KILL after the grace period. Safe to call when nothing runs. */

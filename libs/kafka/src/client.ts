@@ -1,0 +1,35 @@
+import { CompressionTypes, Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from '@heapstream/observability';
+import type { KafkaConfig } from './config.js';
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose log lines go through the service logger (never the credentials). */
+export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.KAFKA_CLIENT_ID ?? 'heapstream'): Kafka {
+  const sasl: SASLOptions | undefined = config.KAFKA_SASL_MECHANISM
+    ? ({ mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME ?? '', password: config.KAFKA_SASL_PASSWORD ?? '' } as SASLOptions)
+    : undefined;
+  const options: KafkaJsConfig = {
+    clientId,
+    brokers: config.KAFKA_BROKERS,
+    ssl: config.KAFKA_SSL,
+    ...(sasl ? { sasl } : {}),
+    // Reconnect for as long as the service lives: a broker restart must never end intake (Heapster #2017).
+    retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log }) => {
+      const { message, ...extra } = log;
+      logger[levels[level] ?? 'info']({ kafka: extra }, `kafka: ${message}`);
+    },
+  };
+  return new Kafka(options);
+}
+
+export function compressionOf(config: Pick<KafkaConfig, 'KAFKA_COMPRESSION'>): CompressionTypes {
+  return config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+}

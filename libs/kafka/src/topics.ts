@@ -1,0 +1,60 @@
+import type { Kafka } from 'kafkajs';
+
+/** What a topic must look like; the contracts library owns the instances. */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Compacted topics keep the last value per key: checkpoints and state. */
+  compacted?: boolean;
+  retentionMs?: number;
+  replicationFactor?: number;
+}
+
+/** Creates missing topics (existing ones are left as they are). Idempotent. */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor ?? -1,
+        configEntries: [
+          ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+        ],
+      })),
+    }).catch((err: { type?: string }) => {
+      // Another replica created it between our list and create: that is the goal anyway.
+      if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records between each partition's committed offset of `groupId` and its end. */
+export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const out: { topic: string; partition: number; lag: number }[] = [];
+    for (const { topic, partitions } of committed) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const p of partitions) {
+        const end = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
+        const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
+        out.push({ topic, partition: p.partition, lag: Math.max(0, end - at) });
+      }
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
