@@ -19,7 +19,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'tools/**/*.test.ts'],
+          include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'tools/**/*.test.ts', 'test/workspace.test.ts'],
           exclude: ['**/*.it.test.ts', '**/node_modules/**'],
         },
       },
@@ -27,7 +27,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['**/*.it.test.ts', 'test/**/*.test.ts'],
+          include: ['**/*.it.test.ts', 'test/**/*.it.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

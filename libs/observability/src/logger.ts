@@ -1,16 +1,17 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /** Field names whose values never reach a log line. */
 const redactedPaths = [
   'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
-  'headers.authorization', '*.headers.authorization', 'sasl.password', 'bearerToken',
+  'headers.authorization', '*.headers.authorization', '*.*.headers.authorization', 'sasl.password', 'bearerToken',
 ];
 
 /** Structured JSON logs on stdout; secrets redacted by field name. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name: service, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { service } });
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options = { name: service, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { service } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './infra-command.js';
 import { registerTestCommand } from './test-command.js';
+import { registerUpCommand } from './up-command.js';
 
 const program = new Command('heapstream')
   .description('Kubernetes metrics and events through Kafka into InfluxDB')
   .showHelpAfterError();
 
 registerInfraCommands(program);
+registerUpCommand(program);
 registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

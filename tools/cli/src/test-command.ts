@@ -27,6 +27,7 @@ export function registerTestCommand(program: Command): void {
     .option('--keep-infra', 'leave the servers running afterwards')
     .action(async (filters: string[], opts: { unit?: boolean; keepInfra?: boolean }) => {
       const progress = (line: string) => console.error(`[test] ${line}`);
+      const started = Date.now();
       let startedInfra = false;
       let env: Record<string, string> = {};
       if (!opts.unit) {
@@ -36,8 +37,12 @@ export function registerTestCommand(program: Command): void {
       const reportFile = join(mkdtempSync(join(tmpdir(), 'heapstream-test-')), 'report.json');
       const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...filters];
       if (opts.unit) args.push('--project', 'unit');
-      const run = spawnSync('vitest', args, { stdio: 'inherit', env: { ...process.env, ...env } });
-      if (startedInfra && !opts.keepInfra) await down({ progress });
+      let run: ReturnType<typeof spawnSync>;
+      try {
+        run = spawnSync('vitest', args, { stdio: 'inherit', env: { ...process.env, ...env } });
+      } finally {
+        if (startedInfra && !opts.keepInfra) await down({ progress });
+      }
       let counts: { passed: number; failed: number };
       try {
         counts = summarize(JSON.parse(readFileSync(reportFile, 'utf8')) as VitestJson);
@@ -46,6 +51,7 @@ export function registerTestCommand(program: Command): void {
         progress(`the test runner produced no report (exit ${run.status})`);
       }
       if (run.status !== 0 && counts.failed === 0) counts.failed = 1;
+      progress(`done in ${Math.round((Date.now() - started) / 1000)} s`);
       console.log(`${counts.passed} passed, ${counts.failed} failed`);
       process.exitCode = counts.failed === 0 ? 0 : 1;
     });

@@ -1,0 +1,85 @@
+import { Controller, Get, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { HealthRegistry } from '@heapstream/observability';
+import { ConfigError, durationMs, flag, loadConfig } from './config.js';
+import { startService } from './bootstrap.js';
+import { HEALTH } from './tokens.js';
+
+describe('loadConfig', () => {
+  const schema = z.object({ SCRAPE_INTERVAL: durationMs('15s'), KUBELET_INSECURE: flag(false), PORT: z.coerce.number().int().positive() });
+
+  it('applies defaults and parses durations and flags', () => {
+    expect(loadConfig(schema, { PORT: '80', KUBELET_INSECURE: 'yes' })).toEqual({ SCRAPE_INTERVAL: 15_000, KUBELET_INSECURE: true, PORT: 80 });
+    expect(loadConfig(schema, { PORT: '80', SCRAPE_INTERVAL: '2m' }).SCRAPE_INTERVAL).toBe(120_000);
+  });
+
+  it('names every bad variable, its value and what it expects', () => {
+    let error: unknown;
+    try {
+      loadConfig(schema, { SCRAPE_INTERVAL: 'soon', KUBELET_INSECURE: 'maybe' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/SCRAPE_INTERVAL: expected a duration like .* \(got "soon"\)/);
+    expect(message).toMatch(/KUBELET_INSECURE: expected true or false \(got "maybe"\)/);
+    expect(message).toMatch(/PORT: .*\(not set\)/);
+  });
+});
+
+describe('startService', () => {
+  const flushed: string[] = [];
+
+  @Controller('probe')
+  class ProbeController {
+    constructor(@Inject(HEALTH) private readonly health: HealthRegistry) {}
+    @Get()
+    probe() {
+      return { injected: typeof this.health.report === 'function' };
+    }
+  }
+
+  @Module({ controllers: [ProbeController] })
+  class ProbeModule implements OnApplicationShutdown {
+    onApplicationShutdown() {
+      flushed.push('flushed');
+    }
+  }
+
+  it('serves /healthz, /readyz from registered checks and Prometheus /metrics, then shuts down once', async () => {
+    let ready = false;
+    const service = await startService(
+      {
+        name: 'probe',
+        configSchema: z.object({}),
+        module: ({ health }) => {
+          health.register({ name: 'flowing', check: () => ({ ok: ready, detail: ready ? 'yes' : 'no data yet' }) });
+          return ProbeModule;
+        },
+      },
+      { HEAPSTREAM_HTTP_PORT: '0', LOG_LEVEL: 'fatal' },
+      { handleSignals: false },
+    );
+    try {
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${service.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ ok: false, checks: { flowing: { ok: false, detail: 'no data yet' } } });
+      ready = true;
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${service.url}/probe`)).json()).toEqual({ injected: true });
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain('heapstream_received_total');
+      expect(metrics).toContain('service="probe"');
+    } finally {
+      await Promise.all([service.shutdown(), service.shutdown()]);
+    }
+    expect(flushed).toEqual(['flushed']);
+  });
+
+  it('fails at boot naming the variable when the shared config is bad', async () => {
+    await expect(startService({ name: 'x', configSchema: z.object({}), module: () => ProbeModule }, { HEAPSTREAM_HTTP_PORT: 'eighty' }, { handleSignals: false })).rejects.toThrow(/HEAPSTREAM_HTTP_PORT/);
+  });
+});
