@@ -96,7 +96,7 @@ export const containerStatsSchema = z.object({
 export const podStatsSchema = z.object({
   namespace: nonEmpty,
   name: nonEmpty,
-  uid: nonEmpty,
+  uid: nonEmpty.optional(),
   startTime: epochMs.optional(),
   containers: z.array(containerStatsSchema),
   cpu: cpuStatsSchema.optional(),

@@ -16,6 +16,7 @@ export const eventEmittedSchema = z
   .object({
     schemaVersion: z.string().regex(/^1\.\d+$/),
     occurrence: uint.describe('highest occurrence number emitted (or deliberately skipped by the first-start cut-off)'),
+    namespace: z.string().optional().describe("the Event's namespace, so a per-namespace relist forgets only its own"),
     updatedAt: epochMs,
   })
   .meta({ title: 'EventEmitted', description: 'Highest occurrence of one Event already exported' });

@@ -1,0 +1,10 @@
+export { ENTITY_TYPES, type EntityType, type MetricPoint } from '@heapstream/contracts';
+export * from './tags.js';
+export * from './catalogue.js';
+export { parseSummary, ParseError, type ParseSummaryOptions, type ParsedSummary, type ParseIssue } from './summary/parse-summary.js';
+export { salvageJson, type SalvagedJson } from './summary/salvage-json.js';
+export { scrapeToPoints } from './points.js';
+export { seriesKey } from './series.js';
+export * from './rate.js';
+export * from './line-protocol.js';
+export * from './storage-schema.js';

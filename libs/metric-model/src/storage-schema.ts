@@ -1,0 +1,122 @@
+import type { MetricPoint } from '@heapstream/contracts';
+import { findMetric, splitMetricName, type ValueType } from './catalogue.js';
+import { escapeMeasurement, escapeTag, formatFloat, formatInt, formatTimestamp, type Precision } from './line-protocol.js';
+import { HIGH_CARDINALITY_TAGS, TAGS } from './tags.js';
+
+/**
+ * `heapster`: Heapster's default layout, one measurement per metric (`cpu/usage_rate`)
+ * with a single field `value`. Drop-in for Heapster-era dashboards.
+ * `wide`: Heapster's `withfields` layout, measurement = metric prefix (`cpu`) and one
+ * field per suffix (`usage_rate`), several fields per line.
+ */
+export type StorageSchemaName = 'heapster' | 'wide';
+export const STORAGE_SCHEMAS: readonly StorageSchemaName[] = ['heapster', 'wide'];
+/** Heapster's default database name. */
+export const DEFAULT_DATABASE = 'k8s';
+
+export interface LineProtocolOptions {
+  schema: StorageSchemaName;
+  /** High-cardinality tag keys to write anyway (default: none of HIGH_CARDINALITY_TAGS). */
+  keepTags?: readonly string[];
+  precision?: Precision;
+}
+
+export type LineSkipReason = 'unknown-metric' | 'not-an-integer' | 'not-finite';
+
+export interface LineProtocolResult {
+  lines: string[];
+  skipped: { point: MetricPoint; reason: LineSkipReason }[];
+}
+
+interface Field {
+  key: string;
+  text: string;
+}
+
+/** Sorted, escaped `,k=v` tag string with `type`, without empty values and dropped keys. */
+function tagString(p: MetricPoint, drop: ReadonlySet<string>): string {
+  const tags: [string, string][] = [[TAGS.type, p.entityType]];
+  for (const k in p.tags) {
+    const v = p.tags[k];
+    if (v && k !== TAGS.type && !drop.has(k)) tags.push([k, v]);
+  }
+  tags.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let s = '';
+  for (const [k, v] of tags) s += `,${escapeTag(k)}=${escapeTag(v)}`;
+  return s;
+}
+
+function formatValue(value: number, type: ValueType): string | LineSkipReason {
+  if (!Number.isFinite(value)) return 'not-finite';
+  return type === 'int' ? (formatInt(value) ?? 'not-an-integer') : formatFloat(value)!;
+}
+
+/**
+ * A point's fields under `name`: `name=value` for native points; for window points
+ * `name_min`, `_max`, `_sum`, `_last` (the metric's type), `name_count` (int) and
+ * `name_mean` (float), so a field never changes type between resolutions.
+ */
+function fieldsOf(p: MetricPoint, name: string, type: ValueType): Field[] | LineSkipReason {
+  const w = p.window;
+  const typed: [string, number, ValueType][] = w
+    ? [
+        [`${name}_mean`, p.value, 'float'],
+        [`${name}_min`, w.min, type],
+        [`${name}_max`, w.max, type],
+        [`${name}_sum`, w.sum, type],
+        [`${name}_last`, w.last, type],
+        [`${name}_count`, w.count, 'int'],
+      ]
+    : [[name, p.value, type]];
+  const out: Field[] = [];
+  for (const [key, value, t] of typed) {
+    const text = formatValue(value, t);
+    if (text === 'not-finite' || text === 'not-an-integer') return text;
+    out.push({ key: escapeTag(key), text });
+  }
+  return out;
+}
+
+/**
+ * Metric points -> InfluxDB line protocol. Pure and deterministic: the same points
+ * always give the same lines, so replays overwrite instead of duplicating.
+ */
+export function toLineProtocol(points: readonly MetricPoint[], options: LineProtocolOptions): LineProtocolResult {
+  const keep = new Set(options.keepTags ?? []);
+  const drop = new Set(HIGH_CARDINALITY_TAGS.filter((t) => !keep.has(t)));
+  const precision = options.precision ?? 'ns';
+  const skipped: LineProtocolResult['skipped'] = [];
+  const lines: string[] = [];
+  // wide: one line per measurement + tag set + timestamp, fields in first-seen order.
+  const wide = new Map<string, { head: string; ts: string; fields: Field[] }>();
+
+  for (const p of points) {
+    const def = findMetric(p.metric);
+    if (!def) {
+      skipped.push({ point: p, reason: 'unknown-metric' });
+      continue;
+    }
+    const [measurement, fieldName] = options.schema === 'wide' ? splitMetricName(p.metric) : [p.metric, 'value'];
+    // Windows in the heapster layout are fields of `value`: value_mean, value_min, ...
+    const fields = fieldsOf(p, fieldName, def.valueType);
+    if (typeof fields === 'string') {
+      skipped.push({ point: p, reason: fields });
+      continue;
+    }
+    const head = escapeMeasurement(measurement) + tagString(p, drop);
+    const ts = formatTimestamp(p.timestamp, precision);
+    if (options.schema === 'heapster') {
+      lines.push(`${head} ${fields.map((f) => `${f.key}=${f.text}`).join(',')} ${ts}`);
+      continue;
+    }
+    const key = `${head} ${ts}`;
+    const line = wide.get(key);
+    if (line) {
+      // The same field twice in one line would be last-wins in InfluxDB; a batch with
+      // duplicate points keeps the first, as the heapster layout's point order would.
+      for (const f of fields) if (!line.fields.some((x) => x.key === f.key)) line.fields.push(f);
+    } else wide.set(key, { head, ts, fields: [...fields] });
+  }
+  for (const { head, ts, fields } of wide.values()) lines.push(`${head} ${fields.map((f) => `${f.key}=${f.text}`).join(',')} ${ts}`);
+  return { lines, skipped };
+}

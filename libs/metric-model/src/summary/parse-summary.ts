@@ -1,0 +1,228 @@
+import {
+  SCHEMA_VERSIONS,
+  type AcceleratorStats,
+  type ContainerStats,
+  type CpuStats,
+  type FsStats,
+  type InterfaceStats,
+  type MemoryStats,
+  type NetworkStats,
+  type NodeStats,
+  type PodStats,
+  type RawScrape,
+  type RlimitStats,
+  type SwapStats,
+  type VolumeStats,
+} from '@heapstream/contracts';
+import { FieldReader, join, type JsonObject, type ParseIssue } from './field-reader.js';
+import { salvageJson } from './salvage-json.js';
+
+export type { ParseIssue } from './field-reader.js';
+
+/** The body is not a kubelet summary at all (as opposed to a summary with bad parts). */
+export class ParseError extends Error {
+  override readonly name = 'ParseError';
+}
+
+export interface ParseSummaryOptions {
+  cluster: string;
+  /** The node that was scraped; wins over the body's `nodeName`. */
+  node?: string;
+  /** Scrape window; both default to the latest sample time in the body. */
+  startedAt?: number;
+  finishedAt?: number;
+  endpoint?: 'summary' | 'resource';
+}
+
+export interface ParsedSummary {
+  scrape: RawScrape;
+  /** Skipped parts; also counted in `scrape.parseIssues`. */
+  issues: ParseIssue[];
+}
+
+const CPU = ['usageNanoCores', 'usageCoreNanoSeconds'] as const;
+const MEMORY = ['availableBytes', 'usageBytes', 'workingSetBytes', 'rssBytes', 'pageFaults', 'majorPageFaults'] as const;
+const SWAP = ['swapAvailableBytes', 'swapUsageBytes'] as const;
+const FS = ['availableBytes', 'capacityBytes', 'usedBytes', 'inodesFree', 'inodes', 'inodesUsed'] as const;
+const RLIMIT = ['maxpid', 'curproc'] as const;
+const IFACE = ['rxBytes', 'rxErrors', 'txBytes', 'txErrors'] as const;
+
+/**
+ * kubelet `/stats/summary` body -> normalized raw scrape. Never throws for bad parts:
+ * each is skipped and reported in `issues`. Throws ParseError only when the body is
+ * not a summary (not JSON at all, not an object, no `node` and no `pods`, no node name).
+ */
+export function parseSummary(body: string | Uint8Array | object, options: ParseSummaryOptions): ParsedSummary {
+  const r = new FieldReader();
+  const root = r.object(readJson(body, r), '');
+  if (!root || (root.node === undefined && root.pods === undefined)) {
+    throw new ParseError('not a kubelet stats summary: expected an object with "node" and "pods"');
+  }
+  const nodeObj = r.object(root.node, 'node') ?? {};
+  const bodyNode = r.string(nodeObj, 'nodeName', 'node');
+  const node = options.node ?? bodyNode;
+  if (!node) throw new ParseError('no node name: the body has no node.nodeName and none was given');
+  if (options.node && bodyNode && bodyNode !== options.node) {
+    r.issue('node.nodeName', `body says "${bodyNode}" but node "${options.node}" was scraped`);
+  }
+
+  const nodeStats = readNode(r, nodeObj);
+  const pods = list(r, root.pods, 'pods', readPod);
+  const finishedAt = options.finishedAt ?? options.startedAt ?? r.latestTime;
+  if (finishedAt === undefined) throw new ParseError('no scrape time given and no sample time in the body');
+  const scrape: RawScrape = {
+    schemaVersion: SCHEMA_VERSIONS.rawScrape,
+    cluster: options.cluster,
+    node,
+    scrape: {
+      startedAt: options.startedAt ?? finishedAt,
+      finishedAt,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    },
+    nodeStats,
+    pods,
+  };
+  if (r.issues.length > 0) scrape.parseIssues = r.issues.length;
+  return { scrape, issues: r.issues };
+}
+
+function readJson(body: string | Uint8Array | object, r: FieldReader): unknown {
+  if (!(typeof body === 'string' || body instanceof Uint8Array)) return body;
+  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    const salvaged = salvageJson(text);
+    if (!salvaged) throw new ParseError(`not JSON: ${text.length === 0 ? 'empty body' : `starts with ${JSON.stringify(text.slice(0, 20))}`}`);
+    r.issue('', `${salvaged.error}; kept what was complete before offset ${salvaged.stoppedAt}`);
+    for (const path of salvaged.droppedElements) r.issue(path, 'incomplete at the end of the body; dropped');
+    return salvaged.value;
+  }
+}
+
+/** Reads each element with `read`; elements that are not objects or come back undefined are skipped. */
+function list<T>(r: FieldReader, value: unknown, path: string, read: (r: FieldReader, o: JsonObject, path: string) => T | undefined): T[] {
+  const out: T[] = [];
+  (r.array(value, path) ?? []).forEach((item, i) => {
+    const o = r.object(item, join(path, i));
+    const v = o && read(r, o, join(path, i));
+    if (v !== undefined) out.push(v);
+  });
+  return out;
+}
+
+/** Sets `key` only when the value is present, so absent stays absent. */
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function readNode(r: FieldReader, o: JsonObject): NodeStats {
+  const out: NodeStats = { systemContainers: [] };
+  put(out, 'startTime', r.time(o, 'startTime', 'node'));
+  put(out, 'cpu', r.block<CpuStats>(o.cpu, 'node.cpu', CPU));
+  put(out, 'memory', r.block<MemoryStats>(o.memory, 'node.memory', MEMORY));
+  put(out, 'swap', r.block<SwapStats>(o.swap, 'node.swap', SWAP));
+  put(out, 'network', readNetwork(r, o.network, 'node.network'));
+  put(out, 'fs', r.block<FsStats>(o.fs, 'node.fs', FS));
+  const runtime = r.object(o.runtime, 'node.runtime');
+  if (runtime) {
+    put(out, 'imageFs', r.block<FsStats>(runtime.imageFs, 'node.runtime.imageFs', FS));
+    put(out, 'containerFs', r.block<FsStats>(runtime.containerFs, 'node.runtime.containerFs', FS));
+  }
+  put(out, 'rlimit', r.block<RlimitStats>(o.rlimit, 'node.rlimit', RLIMIT));
+  out.systemContainers = list(r, o.systemContainers, 'node.systemContainers', readContainer);
+  return out;
+}
+
+function readPod(r: FieldReader, o: JsonObject, path: string): PodStats | undefined {
+  const ref = r.object(o.podRef, join(path, 'podRef'));
+  const name = ref && r.string(ref, 'name', join(path, 'podRef'));
+  const namespace = ref && r.string(ref, 'namespace', join(path, 'podRef'));
+  if (!name || !namespace) {
+    r.issue(path, 'pod without podRef name and namespace; skipped');
+    return undefined;
+  }
+  const out: PodStats = { namespace, name, containers: [] };
+  put(out, 'uid', r.string(ref, 'uid', join(path, 'podRef')));
+  put(out, 'startTime', r.time(o, 'startTime', path));
+  out.containers = list(r, o.containers, join(path, 'containers'), readContainer);
+  put(out, 'cpu', r.block<CpuStats>(o.cpu, join(path, 'cpu'), CPU));
+  put(out, 'memory', r.block<MemoryStats>(o.memory, join(path, 'memory'), MEMORY));
+  put(out, 'swap', r.block<SwapStats>(o.swap, join(path, 'swap'), SWAP));
+  put(out, 'network', readNetwork(r, o.network, join(path, 'network')));
+  const volumes = list(r, o.volume, join(path, 'volume'), readVolume);
+  if (volumes.length > 0) out.volumes = volumes;
+  put(out, 'ephemeralStorage', r.block<FsStats>(o['ephemeral-storage'], join(path, 'ephemeral-storage'), FS));
+  const process = r.object(o.process_stats, join(path, 'process_stats'));
+  if (process) put(out, 'processCount', r.uint(process, 'process_count', join(path, 'process_stats')));
+  return out;
+}
+
+function readContainer(r: FieldReader, o: JsonObject, path: string): ContainerStats | undefined {
+  const name = r.string(o, 'name', path);
+  if (!name) {
+    r.issue(path, 'container without a name; skipped');
+    return undefined;
+  }
+  const out: ContainerStats = { name };
+  put(out, 'startTime', r.time(o, 'startTime', path));
+  put(out, 'cpu', r.block<CpuStats>(o.cpu, join(path, 'cpu'), CPU));
+  put(out, 'memory', r.block<MemoryStats>(o.memory, join(path, 'memory'), MEMORY));
+  put(out, 'swap', r.block<SwapStats>(o.swap, join(path, 'swap'), SWAP));
+  put(out, 'rootfs', r.block<FsStats>(o.rootfs, join(path, 'rootfs'), FS));
+  put(out, 'logs', r.block<FsStats>(o.logs, join(path, 'logs'), FS));
+  const accelerators = list(r, o.accelerators, join(path, 'accelerators'), readAccelerator);
+  if (accelerators.length > 0) out.accelerators = accelerators;
+  return out;
+}
+
+function readNetwork(r: FieldReader, value: unknown, path: string): NetworkStats | undefined {
+  const o = r.object(value, path);
+  if (!o) return undefined;
+  const out: NetworkStats = {};
+  put(out, 'time', r.time(o, 'time', path));
+  put(out, 'name', r.string(o, 'name', path));
+  for (const f of IFACE) put(out, f, r.uint(o, f, path));
+  const interfaces = list(r, o.interfaces, join(path, 'interfaces'), readInterface);
+  if (interfaces.length > 0) out.interfaces = interfaces;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function readInterface(r: FieldReader, o: JsonObject, path: string): InterfaceStats | undefined {
+  const name = r.string(o, 'name', path);
+  if (!name) {
+    r.issue(path, 'interface without a name; skipped');
+    return undefined;
+  }
+  const out: InterfaceStats = { name };
+  for (const f of IFACE) put(out, f, r.uint(o, f, path));
+  return out;
+}
+
+function readVolume(r: FieldReader, o: JsonObject, path: string): VolumeStats | undefined {
+  const name = r.string(o, 'name', path);
+  if (!name) {
+    r.issue(path, 'volume without a name; skipped');
+    return undefined;
+  }
+  const out: VolumeStats = { name, ...r.block<FsStats>(o, path, FS) };
+  const pvc = r.object(o.pvcRef, join(path, 'pvcRef'));
+  if (pvc) {
+    const pvcName = r.string(pvc, 'name', join(path, 'pvcRef'));
+    const pvcNamespace = r.string(pvc, 'namespace', join(path, 'pvcRef'));
+    if (pvcName && pvcNamespace) out.pvcRef = { name: pvcName, namespace: pvcNamespace };
+    else r.issue(join(path, 'pvcRef'), 'pvcRef without name and namespace; ignored');
+  }
+  return out;
+}
+
+function readAccelerator(r: FieldReader, o: JsonObject, path: string): AcceleratorStats | undefined {
+  const id = r.string(o, 'id', path);
+  if (!id) {
+    r.issue(path, 'accelerator without an id; skipped');
+    return undefined;
+  }
+  const out: AcceleratorStats = { make: r.string(o, 'make', path) ?? '', model: r.string(o, 'model', path) ?? '', id };
+  for (const f of ['memoryTotal', 'memoryUsed', 'dutyCycle'] as const) put(out, f, r.uint(o, f, path));
+  return out;
+}
