@@ -1,0 +1,185 @@
+import http from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** A non-2xx answer, or a watch ERROR, from the API server. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+  /** 410 Gone: the resourceVersion is older than etcd keeps (compaction) or a continue token expired. */
+  get isGone(): boolean {
+    return this.statusCode === 410 || this.reason === 'Expired' || this.reason === 'Gone';
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * Raw JSON access to the API server with the kubeconfig's credentials. Objects stay
+ * as the server sent them (timestamps keep their microseconds, unknown fields survive),
+ * which the generated typed clients do not guarantee.
+ */
+export class KubeHttp {
+  private authAt = Date.now();
+
+  private constructor(
+    private readonly kc: KubeConfig,
+    private readonly server: URL,
+    private base: https.RequestOptions,
+  ) {}
+
+  static async create(kc: KubeConfig): Promise<KubeHttp> {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    return new KubeHttp(kc, new URL(cluster.server), opts);
+  }
+
+  /** Service-account tokens rotate: re-read the credentials' headers once a minute, keep the agent. */
+  private async refreshAuth(): Promise<void> {
+    if (Date.now() - this.authAt < 60_000) return;
+    const opts: https.RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(opts);
+    this.base = { ...this.base, headers: opts.headers };
+    this.authAt = Date.now();
+  }
+
+  private url(path: string, query?: Query): URL {
+    const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  private open(method: string, path: string, opts: RequestOptions, onResponse: (res: http.IncomingMessage) => void, onError: (err: Error) => void): http.ClientRequest {
+    const url = this.url(path, opts.query);
+    const lib = url.protocol === 'http:' ? http : https;
+    const headers: Record<string, string> = { ...(this.base.headers as Record<string, string>), accept: 'application/json' };
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const req = lib.request(url, { ...this.base, method, headers, signal: opts.signal }, onResponse);
+    req.on('error', onError);
+    if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs} ms`)));
+    req.end(body);
+    return req;
+  }
+
+  /** One request; resolves with the parsed JSON body, rejects with KubeApiError on a non-2xx status. */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    await this.refreshAuth();
+    return new Promise<T>((resolve, reject) => {
+      this.open(
+        method,
+        path,
+        { timeoutMs: 30_000, ...opts },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            let json: unknown;
+            try {
+              json = text === '' ? undefined : JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            if (status >= 200 && status < 300) resolve(json as T);
+            else reject(statusError(status, json, `${method} ${path}`, text));
+          });
+        },
+        reject,
+      );
+    });
+  }
+
+  /**
+   * A streaming GET (watch): calls `onLine` for every JSON line, in order, waiting for
+   * each returned promise before reading more (backpressure). Resolves when the server
+   * closes the stream, rejects on an error status or a broken connection.
+   */
+  async stream(path: string, opts: RequestOptions, onLine: (json: unknown) => Promise<void> | void, hooks: { onOpen?: () => void; onData?: () => void } = {}): Promise<void> {
+    await this.refreshAuth();
+    return new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (!failed) {
+          failed = true;
+          reject(err);
+        }
+      };
+      this.open(
+        'GET',
+        path,
+        opts,
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status !== 200) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let json: unknown;
+              try {
+                json = JSON.parse(text);
+              } catch {
+                json = undefined;
+              }
+              fail(statusError(status, json, `watch ${path}`, text));
+            });
+            res.on('error', fail);
+            return;
+          }
+          hooks.onOpen?.();
+          res.on('data', () => hooks.onData?.());
+          res.on('error', fail);
+          res.on('aborted', () => fail(new Error(`watch ${path}: connection aborted`)));
+          const lines = createInterface({ input: res, crlfDelay: Infinity });
+          void (async () => {
+            try {
+              for await (const line of lines) {
+                if (failed) return;
+                if (line.trim() === '') continue;
+                let json: unknown;
+                try {
+                  json = JSON.parse(line);
+                } catch {
+                  continue;
+                }
+                await onLine(json);
+              }
+              if (!failed) {
+                if (res.complete) resolve();
+                else fail(new Error(`watch ${path}: stream ended early`));
+              }
+            } catch (err) {
+              res.destroy();
+              fail(err as Error);
+            }
+          })();
+        },
+        fail,
+      );
+    });
+  }
+}
+
+function statusError(status: number, json: unknown, what: string, text: string): KubeApiError {
+  const s = json as { reason?: string; message?: string; code?: number } | undefined;
+  return new KubeApiError(s?.code ?? status, s?.reason, `${what}: ${status} ${s?.message ?? text.slice(0, 200)}`);
+}
