@@ -1,8 +1,9 @@
 /*
  * InfluxDB line protocol escaping, written by hand because it runs for every point
- * the storage writer handles: the @influxdata/influxdb-client Point class costs
- * about 5 µs per line (measured: 200k lines, Node 24), this about a tenth of that.
- * The rules are the client's, and line-protocol.test.ts checks they agree.
+ * the storage writer handles. Measured on the otel fixture (200k points, Node 24):
+ * building lines with the @influxdata/influxdb-client Point class took ~4.4 µs per
+ * point; toLineProtocol with these helpers ~1.0 µs (heapster layout) and ~1.8 µs
+ * (wide). The escaping rules are the client's; line-protocol.test.ts checks they agree.
  */
 
 const MEASUREMENT_SPECIAL = /[, \n\r\t]/;
@@ -42,5 +43,5 @@ export function formatFloat(value: number): string | undefined {
 export type Precision = 'ns' | 'ms';
 
 export function formatTimestamp(ms: number, precision: Precision): string {
-  return precision === 'ms' ? String(ms) : `${ms}000000`;
+  return precision === 'ms' || ms === 0 ? String(ms) : `${ms}000000`;
 }

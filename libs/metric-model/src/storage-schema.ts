@@ -89,6 +89,7 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
   const lines: string[] = [];
   // wide: one line per measurement + tag set + timestamp, fields in first-seen order.
   const wide = new Map<string, { head: string; ts: string; fields: Field[] }>();
+  const tagCache = new Map<object, Map<string, string>>();
 
   for (const p of points) {
     const def = findMetric(p.metric);
@@ -103,7 +104,15 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
       skipped.push({ point: p, reason: fields });
       continue;
     }
-    const head = escapeMeasurement(measurement) + tagString(p, drop);
+    // Points of one entity usually share one tags object: sort and escape it once.
+    let tagText = tagCache.get(p.tags)?.get(p.entityType);
+    if (tagText === undefined) {
+      tagText = tagString(p, drop);
+      const byType = tagCache.get(p.tags) ?? new Map<string, string>();
+      byType.set(p.entityType, tagText);
+      tagCache.set(p.tags, byType);
+    }
+    const head = escapeMeasurement(measurement) + tagText;
     const ts = formatTimestamp(p.timestamp, precision);
     if (options.schema === 'heapster') {
       lines.push(`${head} ${fields.map((f) => `${f.key}=${f.text}`).join(',')} ${ts}`);

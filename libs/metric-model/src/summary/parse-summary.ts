@@ -28,7 +28,7 @@ export interface ParseSummaryOptions {
   cluster: string;
   /** The node that was scraped; wins over the body's `nodeName`. */
   node?: string;
-  /** Scrape window; both default to the latest sample time in the body. */
+  /** Scrape window; both default to the latest sample time in the body (else the current time, with an issue). */
   startedAt?: number;
   finishedAt?: number;
   endpoint?: 'summary' | 'resource';
@@ -68,8 +68,12 @@ export function parseSummary(body: string | Uint8Array | object, options: ParseS
 
   const nodeStats = readNode(r, nodeObj);
   const pods = list(r, root.pods, 'pods', readPod);
-  const finishedAt = options.finishedAt ?? options.startedAt ?? r.latestTime;
-  if (finishedAt === undefined) throw new ParseError('no scrape time given and no sample time in the body');
+  let finishedAt = options.finishedAt ?? options.startedAt ?? r.latestTime;
+  if (finishedAt === undefined) {
+    // Only offline inspection of a timeless body gets here; the scraper always passes its times.
+    finishedAt = Date.now();
+    r.issue('', 'no scrape time given and no sample time in the body; used the current time');
+  }
   const scrape: RawScrape = {
     schemaVersion: SCHEMA_VERSIONS.rawScrape,
     cluster: options.cluster,

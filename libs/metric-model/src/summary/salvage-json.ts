@@ -15,7 +15,7 @@ export interface SalvagedJson {
   /** Byte offset (string index) where reading stopped, and why. */
   stoppedAt: number;
   error: string;
-  /** JSON paths (`pods[5]`) of array elements dropped because they were incomplete. */
+  /** JSON paths (`pods[5]`) of the outermost array elements dropped because they were incomplete. */
   droppedElements: string[];
 }
 
@@ -158,6 +158,8 @@ export function salvageJson(text: string): SalvagedJson | undefined {
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
     if (root.partial === undefined) return undefined;
-    return { value: root.partial, stoppedAt: i, error, droppedElements: dropped };
+    // Elements inside a dropped element are implied; report the outermost only.
+    const outermost = dropped.filter((p) => !dropped.some((q) => q !== p && p.startsWith(q) && '.['.includes(p[q.length]!)));
+    return { value: root.partial, stoppedAt: i, error, droppedElements: outermost };
   }
 }
