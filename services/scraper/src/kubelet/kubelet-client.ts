@@ -1,0 +1,119 @@
+import { Agent, request, type RequestOptions } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeletTarget } from '../discovery/kubelet-target.js';
+import { classifyHttpStatus, classifyNetworkError, KubeletError } from './kubelet-error.js';
+
+export type KubeletAccess =
+  | { mode: 'token'; tokenFile: string; caFile?: string; insecureSkipVerify: boolean }
+  | { mode: 'client-cert'; certFile: string; keyFile: string; caFile?: string; insecureSkipVerify: boolean }
+  | { mode: 'proxy'; kubeConfig: KubeConfig };
+
+export interface FetchResult {
+  body: Buffer;
+  startedAt: number;
+  finishedAt: number;
+}
+
+const readOptional = (file?: string): Buffer | undefined => {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+};
+
+/**
+ * Fetches kubelet endpoints over HTTPS, directly or through the API server proxy.
+ * Keeps connections alive across rounds; re-reads a rotating service-account token
+ * once a minute; enforces a deadline and a body size limit per request.
+ */
+export class KubeletClient {
+  private agent: Agent;
+  private token?: string;
+  private tokenReadAt = 0;
+  private proxyBase?: { origin: string; options: RequestOptions };
+
+  constructor(private readonly access: KubeletAccess, private readonly opts: { maxBodyBytes: number; maxSockets: number }) {
+    if (access.mode === 'proxy') {
+      this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+    } else {
+      const ca = readOptional(access.caFile);
+      this.agent = new Agent({
+        keepAlive: true,
+        maxSockets: opts.maxSockets,
+        rejectUnauthorized: !access.insecureSkipVerify,
+        ...(ca ? { ca } : {}),
+        ...(access.mode === 'client-cert' ? { cert: readOptional(access.certFile), key: readOptional(access.keyFile) } : {}),
+      });
+    }
+  }
+
+  private bearer(): string | undefined {
+    if (this.access.mode !== 'token') return undefined;
+    if (!this.token || Date.now() - this.tokenReadAt > 60_000) {
+      this.token = readFileSync(this.access.tokenFile, 'utf8').trim();
+      this.tokenReadAt = Date.now();
+    }
+    return this.token;
+  }
+
+  private async proxy(): Promise<{ origin: string; options: RequestOptions }> {
+    if (this.access.mode !== 'proxy') throw new Error('not in proxy mode');
+    if (!this.proxyBase) {
+      const cluster = this.access.kubeConfig.getCurrentCluster();
+      if (!cluster) throw new Error('kubeconfig has no current cluster');
+      const options: RequestOptions = {};
+      await this.access.kubeConfig.applyToHTTPSOptions(options);
+      this.proxyBase = { origin: cluster.server.replace(/\/$/, ''), options };
+    }
+    return this.proxyBase;
+  }
+
+  async get(target: KubeletTarget, path: string, timeoutMs: number): Promise<FetchResult> {
+    let url: URL;
+    let options: RequestOptions;
+    if (this.access.mode === 'proxy') {
+      const base = await this.proxy();
+      url = new URL(`${base.origin}/api/v1/nodes/${encodeURIComponent(target.node)}:${target.port}/proxy${path}`);
+      options = { ...base.options, agent: this.agent };
+    } else {
+      url = new URL(`https://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`);
+      const token = this.bearer();
+      options = { agent: this.agent, headers: token ? { authorization: `Bearer ${token}` } : {} };
+    }
+    const startedAt = Date.now();
+    return new Promise<FetchResult>((resolve, reject) => {
+      const fail = (err: KubeletError) => {
+        clearTimeout(deadline);
+        req.destroy();
+        reject(err);
+      };
+      const req = request(url, { ...options, method: 'GET', headers: { ...options.headers, accept: 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.opts.maxBodyBytes) fail(new KubeletError(target.node, 'too-large', `answer for ${path} is over SCRAPER_MAX_BODY_BYTES (${this.opts.maxBodyBytes} bytes)`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          clearTimeout(deadline);
+          const body = Buffer.concat(chunks);
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(classifyHttpStatus(target.node, status, path, body.toString('utf8')));
+          else resolve({ body, startedAt, finishedAt: Date.now() });
+        });
+        res.on('error', (err) => fail(classifyNetworkError(target.node, target.host, target.port, err)));
+      });
+      const deadline = setTimeout(() => fail(new KubeletError(target.node, 'timeout', `no complete answer from ${target.host}:${target.port} within ${timeoutMs} ms (SCRAPER_TIMEOUT)`)), timeoutMs);
+      req.on('error', (err) => fail(classifyNetworkError(target.node, target.host, target.port, err)));
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
