@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './infra-command.js';
+import { registerInspectCommand } from './inspect-command.js';
 import { registerTestCommand } from './test-command.js';
 import { registerUpCommand } from './up-command.js';
 
@@ -10,6 +11,7 @@ const program = new Command('heapstream')
 registerInfraCommands(program);
 registerUpCommand(program);
 registerTestCommand(program);
+registerInspectCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`heapstream: ${err instanceof Error ? err.message : String(err)}`);
