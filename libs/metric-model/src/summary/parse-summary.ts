@@ -121,7 +121,8 @@ function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
 }
 
 function readNode(r: FieldReader, o: JsonObject): NodeStats {
-  const out: NodeStats = { systemContainers: [] };
+  // systemContainers last, so a record reads like the kubelet body: node stats first.
+  const out = {} as NodeStats;
   put(out, 'startTime', r.time(o, 'startTime', 'node'));
   put(out, 'cpu', r.block<CpuStats>(o.cpu, 'node.cpu', CPU));
   put(out, 'memory', r.block<MemoryStats>(o.memory, 'node.memory', MEMORY));
@@ -146,7 +147,7 @@ function readPod(r: FieldReader, o: JsonObject, path: string): PodStats | undefi
     r.issue(path, 'pod without podRef name and namespace; skipped');
     return undefined;
   }
-  const out: PodStats = { namespace, name, containers: [] };
+  const out = { namespace, name } as PodStats;
   put(out, 'uid', r.string(ref, 'uid', join(path, 'podRef')));
   put(out, 'startTime', r.time(o, 'startTime', path));
   out.containers = list(r, o.containers, join(path, 'containers'), readContainer);
