@@ -3,6 +3,7 @@ import { registerInfraCommands } from './infra-command.js';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerTestCommand } from './test-command.js';
 import { registerUpCommand } from './up-command.js';
+import { registerTailCommand } from './tail-command.js';
 
 const program = new Command('heapstream')
   .description('Kubernetes metrics and events through Kafka into InfluxDB')
@@ -11,6 +12,7 @@ const program = new Command('heapstream')
 registerInfraCommands(program);
 registerUpCommand(program);
 registerTestCommand(program);
+registerTailCommand(program);
 registerInspectCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -39,7 +39,9 @@ export function registerTestCommand(program: Command): void {
       if (opts.unit) args.push('--project', 'unit');
       let run: ReturnType<typeof spawnSync>;
       try {
-        run = spawnSync('vitest', args, { stdio: 'inherit', env: { ...process.env, ...env } });
+        // kafkajs schedules negative timeouts, which Node >= 23 reports on every connect.
+        const NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim();
+        run = spawnSync('vitest', args, { stdio: 'inherit', env: { ...process.env, ...env, NODE_OPTIONS } });
       } finally {
         if (startedInfra && !opts.keepInfra) await down({ progress });
       }
