@@ -1,0 +1,160 @@
+import type { MetricPoint, RawScrape } from '@heapstream/contracts';
+import { TAGS } from '@heapstream/metric-model';
+
+/*
+ * Enrichment from cluster metadata (Pods, Nodes, Namespaces). The aggregator core only
+ * sees this interface; the informer-backed implementation lives in ../enrichment.
+ */
+
+export interface Resources {
+  /** millicores */
+  cpu?: number;
+  /** bytes */
+  memory?: number;
+  /** bytes */
+  ephemeralStorage?: number;
+}
+
+export interface WorkloadRef {
+  kind: string;
+  name: string;
+}
+
+export interface PodMeta {
+  labels: Record<string, string>;
+  workload?: WorkloadRef;
+  containers: { name: string; requests: Resources; limits: Resources }[];
+}
+
+export interface NodeMeta {
+  capacity: Resources;
+  allocatable: Resources;
+}
+
+export interface MetadataSource {
+  pod(namespace: string, name: string): PodMeta | undefined;
+  node(name: string): NodeMeta | undefined;
+  namespaceUid(name: string): string | undefined;
+}
+
+const RESOURCE_METRICS = [
+  ['cpu', 'cpu'],
+  ['memory', 'memory'],
+  ['ephemeralStorage', 'ephemeral_storage'],
+] as const;
+
+/** `k:v,k:v` of the allow-listed labels, sorted; '' when none. */
+export function labelsTag(labels: Record<string, string>, allow: ReadonlySet<string>): string {
+  return Object.keys(labels)
+    .filter((k) => allow.has(k))
+    .sort()
+    .map((k) => `${k}:${labels[k]}`)
+    .join(',');
+}
+
+/** Tags added to every pod and pod_container point of a pod. */
+export function podExtraTags(meta: PodMeta, allow: ReadonlySet<string>, nsUid: string | undefined): Record<string, string> {
+  const extra: Record<string, string> = {};
+  const labels = labelsTag(meta.labels, allow);
+  if (labels) extra[TAGS.labels] = labels;
+  if (meta.workload) {
+    extra[TAGS.workloadKind] = meta.workload.kind;
+    extra[TAGS.workloadName] = meta.workload.name;
+  }
+  if (nsUid) extra[TAGS.namespaceId] = nsUid;
+  return extra;
+}
+
+const ratio = (num: number | undefined, den: number | undefined): number | undefined =>
+  num === undefined || den === undefined || den <= 0 ? undefined : num / den;
+
+/**
+ * Pure: adds metadata tags to the scrape's points (in place, sharing one tags object per
+ * entity), and returns the points metadata alone gives: container and pod requests and
+ * limits, node capacity and allocatable, node utilization and reservation.
+ * `points` must already include the rate points (utilization needs cpu/usage_rate).
+ */
+export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: MetadataSource, allowLabels: ReadonlySet<string>): MetricPoint[] {
+  const at = scrape.scrape.finishedAt;
+  const extraPoints: MetricPoint[] = [];
+  const podExtra = new Map<string, Record<string, string> | undefined>();
+  const podKey = (ns: string, pod: string) => `${ns}/${pod}`;
+
+  // Sum of pod requests on the node: reservation's numerator.
+  const requested: Required<Resources> = { cpu: 0, memory: 0, ephemeralStorage: 0 };
+  const base = { [TAGS.clusterName]: scrape.cluster, [TAGS.nodename]: scrape.node };
+
+  for (const pod of scrape.pods) {
+    const meta = source.pod(pod.namespace, pod.name);
+    if (!meta) {
+      podExtra.set(podKey(pod.namespace, pod.name), undefined);
+      continue;
+    }
+    const extra = podExtraTags(meta, allowLabels, source.namespaceUid(pod.namespace));
+    podExtra.set(podKey(pod.namespace, pod.name), extra);
+    const podTags: Record<string, string> = { ...base, [TAGS.namespaceName]: pod.namespace, [TAGS.podName]: pod.name, ...extra };
+    if (pod.uid) podTags[TAGS.podId] = pod.uid;
+    for (const [field, prefix] of RESOURCE_METRICS) {
+      for (const kind of ['request', 'limit'] as const) {
+        let sum = 0;
+        let members = 0;
+        for (const c of meta.containers) {
+          const v = (kind === 'request' ? c.requests : c.limits)[field];
+          if (v === undefined) continue;
+          sum += v;
+          members++;
+          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod_container', tags: { ...podTags, [TAGS.containerName]: c.name }, timestamp: at, value: v });
+        }
+        if (members > 0) {
+          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod', tags: podTags, timestamp: at, value: sum, members });
+          if (kind === 'request') requested[field] += sum;
+        }
+      }
+    }
+  }
+
+  for (const p of points) {
+    if (p.entityType !== 'pod' && p.entityType !== 'pod_container') continue;
+    const extra = podExtra.get(podKey(p.tags[TAGS.namespaceName] ?? '', p.tags[TAGS.podName] ?? ''));
+    if (extra) p.tags = { ...p.tags, ...extra };
+  }
+
+  const node = source.node(scrape.node);
+  if (node) {
+    const usage: Resources = {};
+    for (const p of points) {
+      if (p.entityType !== 'node') continue;
+      if (p.metric === 'cpu/usage_rate') usage.cpu = p.value;
+      else if (p.metric === 'memory/working_set') usage.memory = p.value;
+      else if (p.metric === 'filesystem/usage' && p.tags[TAGS.resourceId] === '/') usage.ephemeralStorage = p.value;
+    }
+    for (const [field, prefix] of RESOURCE_METRICS) {
+      const add = (metric: string, value: number | undefined) => {
+        if (value !== undefined) extraPoints.push({ metric: `${prefix}/${metric}`, entityType: 'node', tags: base, timestamp: at, value });
+      };
+      if (field !== 'ephemeralStorage' || requested[field] > 0) add('request', requested[field]);
+      add('node_capacity', node.capacity[field]);
+      add('node_allocatable', node.allocatable[field]);
+      add('node_utilization', ratio(usage[field], node.allocatable[field]));
+      add('node_reservation', ratio(requested[field], node.allocatable[field]));
+    }
+  }
+  return extraPoints;
+}
+
+/** Kubernetes resource quantity -> number (cpu in millicores when `milli`), undefined if unparsable. */
+export function parseQuantity(q: string | number | undefined, milli = false): number | undefined {
+  if (q === undefined) return undefined;
+  if (typeof q === 'number') return Math.round(milli ? q * 1000 : q);
+  const m = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (!Number.isFinite(n)) return undefined;
+  const suffix: Record<string, number> = {
+    n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  };
+  const v = n * (m[2] ? suffix[m[2]]! : 1);
+  // Kubernetes rounds quantities up to the smallest unit it can express.
+  return Math.ceil((milli ? v * 1000 : v) - 1e-9);
+}

@@ -1,0 +1,339 @@
+import { nodeKey, rollupKey, type MetricPoint, type RateSeriesState, type MetricPointBatch, type RawScrape, type Resolution } from '@heapstream/contracts';
+import { RateTracker, findMetric, scrapeToPoints, seriesKey, TAGS } from '@heapstream/metric-model';
+import { enrichScrape, type MetadataSource } from './enrich.js';
+import { bucketPoints, rollupTargets, type BucketEntry } from './rollups.js';
+import { WindowSet, windowPoint, windowStart, type WindowAcc, type WindowSpec } from './windows.js';
+
+/*
+ * The aggregator's whole computation for one input partition, with no I/O and no
+ * clock: raw scrapes in (in offset order), output batches out. Event time is the only
+ * time: the watermark is the latest scrape `finishedAt` seen on the partition, and it
+ * closes rollup cycles and windows. Everything output depends on is in the state that
+ * `snapshot` returns, so a restored processor continues byte for byte.
+ */
+
+export interface ProcessorSettings {
+  producer: string;
+  /** Samples further apart give no rate. */
+  maxRateGapMs: number;
+  windows: readonly WindowSpec[];
+  /** A window or cycle stays open this long after its end (event time). */
+  allowedLatenessMs: number;
+  /** Rollup cycle: nodes and pods are summed per cycle of this length. */
+  rollupCycleMs: number;
+  /** A scrape may claim to finish at most this far after Kafka received it. */
+  maxClockSkewMs: number;
+  /** A cpu/usage_rate above this (millicores) is impossible: dropped. */
+  maxCpuMillicores: number;
+  allowLabels: ReadonlySet<string>;
+}
+
+export type Stream = 'metrics' | '1m' | '1h';
+
+export interface OutputRecord {
+  stream: Stream;
+  key: string;
+  batch: Omit<MetricPointBatch, 'schemaVersion'>;
+}
+
+export interface IngestResult {
+  records: OutputRecord[];
+  /** Set when the record is bad as a whole (nothing of it was used) or in part. */
+  deadLetter?: { reason: string; error: string };
+  /** Counted events: skipped rates, dropped values, late data, by reason. */
+  counts: Record<string, number>;
+}
+
+interface NodeState {
+  rates: RateTracker;
+  /** Entity -> latest startTime seen: a start that goes backwards is bad input. */
+  starts: Map<string, number>;
+  lastSeen: number;
+}
+
+const CUMULATIVE = (metric: string) => findMetric(metric)?.kind === 'cumulative';
+
+export function entityKey(p: MetricPoint): string {
+  return `${p.entityType}|${p.tags[TAGS.namespaceName] ?? ''}|${p.tags[TAGS.podName] ?? ''}|${p.tags[TAGS.containerName] ?? ''}`;
+}
+
+const nodeOwner = (node: string) => rollupKey('node', node);
+
+export class PartitionProcessor {
+  readonly nodes = new Map<string, NodeState>();
+  /** Open windows per owner (`node/<name>` or a rollup key). */
+  readonly windows = new Map<string, WindowSet>();
+  /** Window end -> owners with a window ending then: closing never scans every owner. */
+  private readonly ownersByEnd = new Map<number, Set<string>>();
+  /** Rollup cycle start -> series key -> entry. */
+  readonly buckets = new Map<number, Map<string, BucketEntry>>();
+  watermark = Number.NEGATIVE_INFINITY;
+  /** Owners (and nodes) whose checkpoint changed since the last `takeDirty`. */
+  private dirty = new Set<string>();
+  private readonly maxWindowMs: number;
+
+  constructor(
+    readonly settings: ProcessorSettings,
+    private readonly metadata?: MetadataSource,
+  ) {
+    this.maxWindowMs = Math.max(settings.rollupCycleMs, ...settings.windows.map((w) => w.sizeMs));
+  }
+
+  /** One raw scrape (already schema-valid). `receivedAt` is the Kafka record timestamp. */
+  ingest(scrape: RawScrape, receivedAt: number): IngestResult {
+    const counts: Record<string, number> = {};
+    const count = (reason: string, n = 1) => {
+      if (n > 0) counts[reason] = (counts[reason] ?? 0) + n;
+    };
+    const finishedAt = scrape.scrape.finishedAt;
+    if (finishedAt > receivedAt + this.settings.maxClockSkewMs) {
+      count('impossible:scrape-in-future');
+      return { records: [], counts, deadLetter: { reason: 'impossible:scrape-in-future', error: `scrape finishedAt ${finishedAt} is after the record's Kafka time ${receivedAt} + skew` } };
+    }
+    if (scrape.scrape.startedAt > finishedAt) {
+      count('impossible:scrape-times');
+      return { records: [], counts, deadLetter: { reason: 'impossible:scrape-times', error: `scrape startedAt ${scrape.scrape.startedAt} is after finishedAt ${finishedAt}` } };
+    }
+
+    let node = this.nodes.get(scrape.node);
+    if (!node) {
+      node = { rates: new RateTracker({ maxGapMs: this.settings.maxRateGapMs }), starts: new Map(), lastSeen: finishedAt };
+      this.nodes.set(scrape.node, node);
+    }
+    node.lastSeen = Math.max(node.lastSeen, finishedAt);
+    this.dirty.add(nodeOwner(scrape.node));
+
+    // Validate sample times and start times before anything touches the state.
+    const sampleLimit = finishedAt + this.settings.maxClockSkewMs;
+    const backwards = new Set<string>();
+    const newStarts = new Map<string, number>();
+    const points: MetricPoint[] = [];
+    for (const p of scrapeToPoints(scrape)) {
+      if (p.timestamp > sampleLimit) {
+        count('impossible:sample-in-future');
+        continue;
+      }
+      if (p.startTime !== undefined) {
+        if (p.timestamp < p.startTime) {
+          count('impossible:sample-before-start');
+          continue;
+        }
+        const ek = entityKey(p);
+        const known = node.starts.get(ek);
+        if (known !== undefined && p.startTime < known) {
+          backwards.add(ek);
+          count('start-time-backwards');
+          continue;
+        }
+        newStarts.set(ek, p.startTime);
+      }
+      points.push(p);
+    }
+    for (const [ek, st] of newStarts) node.starts.set(ek, st);
+
+    // Rates from the cumulative points, in the samples' own time.
+    const rate = node.rates.update(points.filter((p) => CUMULATIVE(p.metric)));
+    node.rates.prune(finishedAt - this.settings.maxRateGapMs);
+    for (const [reason, n] of Object.entries(rate.skipped)) count(`rate:${reason}`, n ?? 0);
+    for (const r of rate.points) {
+      if (r.metric === 'cpu/usage_rate' && r.value > this.settings.maxCpuMillicores) {
+        count('impossible:rate');
+        continue;
+      }
+      points.push(r);
+    }
+    if (this.metadata) points.push(...enrichScrape(scrape, points, this.metadata, this.settings.allowLabels));
+
+    const records: OutputRecord[] = [
+      { stream: 'metrics', key: nodeKey(scrape.node), batch: this.batch(scrape.cluster, 'native', finishedAt, points) },
+    ];
+
+    // Windows of every gauge and rate of the node's entities.
+    const owner = nodeOwner(scrape.node);
+    const cutoff = this.watermark - this.settings.allowedLatenessMs;
+    for (const p of points) {
+      if (CUMULATIVE(p.metric)) continue;
+      this.addToWindows(owner, p, cutoff, count);
+    }
+
+    // Contributions to this cycle's rollups.
+    const bucket = windowStart(finishedAt, this.settings.rollupCycleMs);
+    if (bucket + this.settings.rollupCycleMs <= cutoff) {
+      count('late:dropped-from-rollup');
+    } else {
+      let entries = this.buckets.get(bucket);
+      if (!entries) this.buckets.set(bucket, (entries = new Map()));
+      for (const p of points) {
+        for (const t of rollupTargets(p)) {
+          const key = `${t.owner}\u0000${p.metric}`;
+          let e = entries.get(key);
+          if (!e) entries.set(key, (e = { owner: t.owner, metric: p.metric, entityType: t.entityType, tags: t.tags, members: new Map() }));
+          e.members.set(t.member, p.value);
+        }
+      }
+    }
+
+    if (finishedAt > this.watermark) {
+      this.watermark = finishedAt;
+      records.push(...this.close(scrape.cluster));
+    }
+    const result: IngestResult = { records, counts };
+    if (backwards.size > 0) {
+      result.deadLetter = { reason: 'start-time-backwards', error: `start time went backwards for ${[...backwards].sort().join(', ')}; those series were skipped, the rest of the scrape was used` };
+    }
+    return result;
+  }
+
+  private addToWindows(owner: string, p: MetricPoint, cutoff: number, count: (reason: string) => void): void {
+    let set = this.windows.get(owner);
+    if (!set) this.windows.set(owner, (set = new WindowSet()));
+    const specs: WindowSpec[] = [];
+    for (const spec of this.settings.windows) {
+      const end = windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs;
+      if (end <= cutoff) {
+        count(`late:dropped-from-${spec.resolution}`);
+        continue;
+      }
+      specs.push(spec);
+      this.indexEnd(end, owner);
+    }
+    if (specs.length > 0) set.add(p, seriesKey(p), specs);
+  }
+
+  private indexEnd(end: number, owner: string): void {
+    let owners = this.ownersByEnd.get(end);
+    if (!owners) this.ownersByEnd.set(end, (owners = new Set()));
+    owners.add(owner);
+  }
+
+  /** Closes every cycle and window the watermark has passed; returns their batches in a fixed order. */
+  private close(cluster: string): OutputRecord[] {
+    const out: OutputRecord[] = [];
+    const cutoff = this.watermark - this.settings.allowedLatenessMs;
+    const producedAt = this.watermark;
+
+    // Cycles first: their points feed the rollup owners' windows, which may close below.
+    const bucketStarts = [...this.buckets.keys()].filter((b) => b + this.settings.rollupCycleMs <= cutoff).sort((a, b) => a - b);
+    for (const start of bucketStarts) {
+      const byOwner = new Map<string, BucketEntry[]>();
+      for (const e of this.buckets.get(start)!.values()) {
+        const list = byOwner.get(e.owner);
+        if (list) list.push(e);
+        else byOwner.set(e.owner, [e]);
+      }
+      this.buckets.delete(start);
+      for (const owner of [...byOwner.keys()].sort()) {
+        const points = bucketPoints(byOwner.get(owner)!, start);
+        out.push({ stream: 'metrics', key: owner, batch: this.batch(cluster, 'native', producedAt, points) });
+        let set = this.windows.get(owner);
+        if (!set) this.windows.set(owner, (set = new WindowSet()));
+        for (const p of points) {
+          set.add(p, seriesKey(p), this.settings.windows);
+          for (const spec of this.settings.windows) this.indexEnd(windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs, owner);
+        }
+        this.dirty.add(owner);
+      }
+    }
+
+    const ends = [...this.ownersByEnd.keys()].filter((e) => e <= cutoff).sort((a, b) => a - b);
+    for (const end of ends) {
+      const owners = [...this.ownersByEnd.get(end)!].sort();
+      this.ownersByEnd.delete(end);
+      for (const owner of owners) {
+        const set = this.windows.get(owner);
+        if (!set) continue;
+        const closed = set.close(this.watermark, this.settings.allowedLatenessMs);
+        if (closed.length === 0) continue;
+        this.dirty.add(owner);
+        if (set.size === 0 && !owner.startsWith('node/')) this.windows.delete(owner);
+        for (const spec of this.settings.windows) {
+          const points = closed.filter((a) => a.resolution === spec.resolution).map(windowPoint);
+          if (points.length > 0) out.push({ stream: spec.resolution, key: owner, batch: this.batch(cluster, spec.resolution, producedAt, points) });
+        }
+      }
+    }
+    this.evictIdleNodes();
+    return out;
+  }
+
+  /** Nodes silent for longer than any state of theirs can matter are forgotten (tombstoned). */
+  private evictIdleNodes(): void {
+    const horizon = this.watermark - this.settings.maxRateGapMs - this.settings.allowedLatenessMs - this.maxWindowMs;
+    for (const [name, node] of this.nodes) {
+      if (node.lastSeen >= horizon) continue;
+      const owner = nodeOwner(name);
+      if ((this.windows.get(owner)?.size ?? 0) > 0) continue;
+      this.nodes.delete(name);
+      this.windows.delete(owner);
+      this.dirty.add(owner);
+    }
+  }
+
+  private batch(cluster: string, resolution: Resolution, producedAt: number, points: MetricPoint[]): Omit<MetricPointBatch, 'schemaVersion'> {
+    return { cluster, resolution, producedAt, producer: this.settings.producer, points };
+  }
+
+  /** Owners whose checkpoint must be rewritten (or tombstoned), and forget them. */
+  takeDirty(): string[] {
+    const d = [...this.dirty].sort();
+    this.dirty = new Set();
+    return d;
+  }
+
+  // ---- checkpoint -------------------------------------------------------------------
+
+  /** The state of one owner, or undefined when it is gone (write a tombstone). */
+  ownerState(owner: string): OwnerState | undefined {
+    const windows = this.windows.get(owner)?.snapshot() ?? [];
+    if (owner.startsWith('node/')) {
+      const node = this.nodes.get(owner.slice('node/'.length));
+      if (!node) return undefined;
+      return { owner, lastSeen: node.lastSeen, rates: node.rates.snapshot(), starts: [...node.starts], windows };
+    }
+    return windows.length > 0 ? { owner, windows } : undefined;
+  }
+
+  partitionState(): PartitionState {
+    return {
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      buckets: [...this.buckets].map(([start, entries]) => ({
+        start,
+        entries: [...entries.values()].map((e) => ({ owner: e.owner, metric: e.metric, entityType: e.entityType, tags: e.tags, members: [...e.members] })),
+      })),
+    };
+  }
+
+  restoreOwner(s: OwnerState): void {
+    if (s.owner.startsWith('node/')) {
+      const rates = new RateTracker({ maxGapMs: this.settings.maxRateGapMs });
+      rates.restore(s.rates ?? []);
+      this.nodes.set(s.owner.slice('node/'.length), { rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
+    }
+    if (s.windows.length > 0) {
+      this.windows.set(s.owner, WindowSet.restore(s.windows, (a) => seriesKey(a)));
+      for (const a of s.windows) this.indexEnd(a.end, s.owner);
+    }
+  }
+
+  restorePartition(s: PartitionState): void {
+    this.watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
+    for (const b of s.buckets) {
+      const entries = new Map<string, BucketEntry>();
+      for (const e of b.entries) entries.set(`${e.owner}\u0000${e.metric}`, { ...e, members: new Map(e.members) });
+      this.buckets.set(b.start, entries);
+    }
+  }
+}
+
+export interface OwnerState {
+  owner: string;
+  lastSeen?: number;
+  rates?: RateSeriesState[];
+  starts?: [string, number][];
+  windows: WindowAcc[];
+}
+
+export interface PartitionState {
+  watermark: number | null;
+  buckets: { start: number; entries: { owner: string; metric: string; entityType: BucketEntry['entityType']; tags: Record<string, string>; members: [string, number][] }[] }[];
+}
