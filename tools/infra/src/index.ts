@@ -2,3 +2,4 @@ export { up, down, status, endpoints, provision, stopServer, restartServer, Infr
 export { cacheDir, stateDir, ports, host } from './layout.js';
 export { kubectlPath, localAdminToken, pkiDir } from './servers.js';
 export { waitFor } from './processes.js';
+export { ProcessGroup, SERVICE_NAMES, repoRoot, type ServiceName, type ServiceProcessSpec } from './pipeline.js';

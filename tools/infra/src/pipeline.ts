@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './processes.js';
+
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The pipeline's services, in start order; shutdown goes upstream first (the same order). */
+export const SERVICE_NAMES = ['scraper', 'event-watcher', 'aggregator', 'storage-writer'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface ServiceProcessSpec {
+  name: string;
+  /** Entry file relative to the repository root, run with Node 24 and tsx. */
+  entry: string;
+  env: Record<string, string>;
+  /** The service's HTTP port (/healthz, /readyz, /metrics). */
+  port: number;
+}
+
+interface Running {
+  spec: ServiceProcessSpec;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs services as child processes with their own logs, and lets tests and
+ * `heapstream up` kill, restart and stop them. Each child runs the same entry point
+ * a container runs.
+ */
+export class ProcessGroup {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly logDir: string) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  start(spec: ServiceProcessSpec): void {
+    if (this.running.get(spec.name)?.child.exitCode === null) throw new Error(`${spec.name} is already running`);
+    const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
+    const node = join(repoRoot, 'node_modules', '.bin', 'node');
+    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', 'tsx', join(repoRoot, spec.entry)], {
+      cwd: repoRoot,
+      env: { ...process.env, HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    this.running.set(spec.name, { spec, child, exited });
+  }
+
+  url(name: string): string {
+    const r = this.running.get(name);
+    if (!r) throw new Error(`${name} was never started`);
+    return `http://127.0.0.1:${r.spec.port}`;
+  }
+
+  isAlive(name: string): boolean {
+    const r = this.running.get(name);
+    return !!r && r.child.exitCode === null && r.child.signalCode === null;
+  }
+
+  async waitHealthy(name: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${name} /healthz`, async () => (await fetch(`${this.url(name)}/healthz`)).ok, { timeoutMs, alive: () => this.isAlive(name) });
+  }
+
+  async waitReady(name: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${name} /readyz`, async () => (await fetch(`${this.url(name)}/readyz`)).ok, { timeoutMs, alive: () => this.isAlive(name) });
+  }
+
+  /** SIGKILL: no shutdown hooks, nothing flushed — a crash. */
+  async kill(name: string): Promise<void> {
+    const r = this.running.get(name);
+    if (!r || !this.isAlive(name)) return;
+    r.child.kill('SIGKILL');
+    await r.exited;
+  }
+
+  /** SIGTERM and wait for the graceful shutdown, then SIGKILL after the grace period. */
+  async stop(name: string, graceMs = 30_000): Promise<number | null> {
+    const r = this.running.get(name);
+    if (!r || !this.isAlive(name)) return r?.child.exitCode ?? null;
+    r.child.kill('SIGTERM');
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), graceMs);
+    const code = await r.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async restart(name: string): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) throw new Error(`${name} was never started`);
+    await this.stop(name);
+    this.start(r.spec);
+  }
+
+  /** Stops everything in start order: intake (scraper, watcher) before the writers flush. */
+  async stopAll(order: readonly string[] = [...this.running.keys()]): Promise<void> {
+    for (const name of order) await this.stop(name);
+  }
+}
