@@ -1,0 +1,4 @@
+import { runService } from '@heapstream/service-runtime';
+import { eventWatcherService } from './service.js';
+
+runService(eventWatcherService);
