@@ -62,6 +62,16 @@ describe('quirks of the real fixtures (SOURCES.md)', () => {
     expect(scrape.nodeStats.rlimit).toBeUndefined();
   });
 
+  it('passes other fixture oddities through untouched rather than "fixing" them', () => {
+    const { scrape } = parseSummary(otel, opts);
+    // Pod and container CPU are sampled at different times, so the pod total can trail its container.
+    const sched = scrape.pods.find((p) => p.name === 'kube-scheduler-minikube')!;
+    expect(sched.cpu!.usageCoreNanoSeconds!).toBeLessThan(sched.containers[0]!.cpu!.usageCoreNanoSeconds!);
+    // Container logs report the node filesystem's inode count; static pods have 32-hex config-hash UIDs.
+    expect(sched.containers[0]!.logs?.inodesUsed).toBe(43342);
+    expect(sched.uid).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it('defaults the scrape window to the latest sample time, and uses the given one otherwise', () => {
     expect(parseSummary(otel, opts).scrape.scrape).toEqual({ startedAt: Date.parse('2020-04-20T22:52:28Z'), finishedAt: Date.parse('2020-04-20T22:52:28Z') });
     expect(parseSummary(otel, { ...opts, node: 'minikube', startedAt: 1, finishedAt: 2, endpoint: 'summary' }).scrape.scrape).toEqual({
