@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { epochMs, nonEmpty, uint } from './primitives.js';
+import { epochMs, nonEmpty } from './primitives.js';
 
 /*
  * State kept in compacted topics so a restart loses nothing. Raw records are keyed by
@@ -25,18 +25,5 @@ export const rateCheckpointSchema = z
   })
   .meta({ title: 'RateCheckpoint', description: 'Last cumulative sample per series of one node' });
 
-/** Position of a list+watch, so a restarted watcher resumes instead of replaying. */
-export const watchCheckpointSchema = z
-  .object({
-    schemaVersion: z.string().regex(/^1\.\d+$/),
-    cluster: nonEmpty,
-    watch: nonEmpty.describe('which watch, e.g. events.k8s.io/v1 events'),
-    resourceVersion: nonEmpty,
-    updatedAt: epochMs,
-    eventsSeen: uint.optional(),
-  })
-  .meta({ title: 'WatchCheckpoint', description: 'Resume position of a Kubernetes watch' });
-
 export type RateSeriesState = z.infer<typeof rateSeriesStateSchema>;
 export type RateCheckpoint = z.infer<typeof rateCheckpointSchema>;
-export type WatchCheckpoint = z.infer<typeof watchCheckpointSchema>;

@@ -1,5 +1,5 @@
 import { createCodec } from './codec.js';
-import { rateCheckpointSchema, watchCheckpointSchema } from './checkpoints.js';
+import { rateCheckpointSchema } from './checkpoints.js';
 import { deadLetterSchema } from './dead-letter.js';
 import { metricPointBatchSchema } from './metric-points.js';
 import { rawScrapeSchema } from './raw-scrape.js';
@@ -9,4 +9,3 @@ export const rawScrapeCodec = createCodec('raw-scrape', SCHEMA_VERSIONS.rawScrap
 export const metricPointBatchCodec = createCodec('metric-points', SCHEMA_VERSIONS.metricPoints, metricPointBatchSchema);
 export const deadLetterCodec = createCodec('dead-letter', SCHEMA_VERSIONS.deadLetter, deadLetterSchema);
 export const rateCheckpointCodec = createCodec('rate-checkpoint', SCHEMA_VERSIONS.rateCheckpoint, rateCheckpointSchema);
-export const watchCheckpointCodec = createCodec('watch-checkpoint', SCHEMA_VERSIONS.watchCheckpoint, watchCheckpointSchema);

@@ -10,7 +10,7 @@ describe('docs/topics.md', () => {
   it('lists every topic with its schema file', () => {
     for (const t of Object.values(TOPICS)) {
       expect(doc).toContain(`\`${t.name}\``);
-      if (t.schemaFile) expect(doc).toContain(`\`${t.schemaFile}\``);
+      for (const f of t.schemaFiles) expect(doc).toContain(`\`${f}\``);
     }
   });
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { rateCheckpointSchema, watchCheckpointSchema } from './checkpoints.js';
+import { rateCheckpointSchema } from './checkpoints.js';
+import { eventEmittedSchema, eventWatchPositionSchema } from './events/event-checkpoint.js';
+import { eventRecordSchema } from './events/event-record.js';
+import { heapsterEventSchema } from './events/heapster-event.js';
 import { deadLetterSchema } from './dead-letter.js';
 import { metricPointBatchSchema } from './metric-points.js';
 import { rawScrapeSchema } from './raw-scrape.js';
@@ -10,7 +13,11 @@ const SOURCES: Record<string, z.ZodType> = {
   'metric-points.v1.json': metricPointBatchSchema,
   'dead-letter.v1.json': deadLetterSchema,
   'rate-checkpoint.v1.json': rateCheckpointSchema,
-  'watch-checkpoint.v1.json': watchCheckpointSchema,
+  // Event schemas are defined in src/events/ (event-watcher); published here with the rest.
+  'event-record.v1.json': eventRecordSchema,
+  'event-watch-position.v1.json': eventWatchPositionSchema,
+  'event-emitted.v1.json': eventEmittedSchema,
+  'heapster-event.json': heapsterEventSchema,
 };
 
 /**

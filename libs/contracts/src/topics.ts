@@ -1,3 +1,5 @@
+import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, HEAPSTER_EVENTS_TOPIC } from './events/topics.js';
+
 /*
  * Every Kafka topic heapstream reads or writes. The trailing `.vN` is the major schema
  * version of the records on it: a breaking change gets a new topic, so old and new
@@ -8,8 +10,8 @@ export interface TopicSpec {
   readonly name: string;
   /** What the record key is, in words; the matching function below builds it. */
   readonly key: string;
-  /** JSON Schema file under libs/contracts/schemas/ ('' where another library owns it). */
-  readonly schemaFile: string;
+  /** JSON Schema files under libs/contracts/schemas/ describing the values. */
+  readonly schemaFiles: readonly string[];
   readonly cleanupPolicy: 'delete' | 'compact';
 }
 
@@ -17,49 +19,56 @@ export const TOPICS = {
   metricsRaw: {
     name: 'heapstream.metrics.raw.v1',
     key: 'node name',
-    schemaFile: 'raw-scrape.v1.json',
+    schemaFiles: ['raw-scrape.v1.json'],
     cleanupPolicy: 'delete',
   },
   metrics: {
     name: 'heapstream.metrics.v1',
     key: 'node name of the scrape the points came from; rollups of several nodes use rollupKey',
-    schemaFile: 'metric-points.v1.json',
+    schemaFiles: ['metric-points.v1.json'],
     cleanupPolicy: 'delete',
   },
   rollup1m: {
     name: 'heapstream.metrics.rollup.1m.v1',
     key: 'rollupKey(entity the batch is about)',
-    schemaFile: 'metric-points.v1.json',
+    schemaFiles: ['metric-points.v1.json'],
     cleanupPolicy: 'delete',
   },
   rollup1h: {
     name: 'heapstream.metrics.rollup.1h.v1',
     key: 'rollupKey(entity the batch is about)',
-    schemaFile: 'metric-points.v1.json',
+    schemaFiles: ['metric-points.v1.json'],
     cleanupPolicy: 'delete',
   },
+  // The event topics are named with their schemas in src/events/ (event-watcher).
   events: {
-    name: 'heapstream.events.v1',
-    key: 'event occurrence key (defined with the event schema in src/events)',
-    schemaFile: '',
+    name: EVENTS_TOPIC,
+    key: 'event uid',
+    schemaFiles: ['event-record.v1.json'],
+    cleanupPolicy: 'delete',
+  },
+  heapsterEvents: {
+    name: HEAPSTER_EVENTS_TOPIC,
+    key: 'event uid',
+    schemaFiles: ['heapster-event.json'],
     cleanupPolicy: 'delete',
   },
   deadLetter: {
     name: 'heapstream.deadletter.v1',
     key: 'the original record key, unchanged',
-    schemaFile: 'dead-letter.v1.json',
+    schemaFiles: ['dead-letter.v1.json'],
     cleanupPolicy: 'delete',
   },
   rateState: {
     name: 'heapstream.state.rates.v1',
     key: '<cluster>/<node>',
-    schemaFile: 'rate-checkpoint.v1.json',
+    schemaFiles: ['rate-checkpoint.v1.json'],
     cleanupPolicy: 'compact',
   },
-  watchState: {
-    name: 'heapstream.state.watches.v1',
-    key: '<cluster>/<watch>',
-    schemaFile: 'watch-checkpoint.v1.json',
+  eventWatcherState: {
+    name: EVENT_WATCHER_CHECKPOINT_TOPIC,
+    key: 'position/<stream> or emitted/<event uid>',
+    schemaFiles: ['event-watch-position.v1.json', 'event-emitted.v1.json'],
     cleanupPolicy: 'compact',
   },
 } as const satisfies Record<string, TopicSpec>;
@@ -79,8 +88,4 @@ export function rollupKey(scope: 'cluster' | 'ns' | 'node' | 'workload', ...name
 
 export function rateStateKey(cluster: string, node: string): string {
   return `${cluster}/${node}`;
-}
-
-export function watchStateKey(cluster: string, watch: string): string {
-  return `${cluster}/${watch}`;
 }

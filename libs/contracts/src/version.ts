@@ -6,13 +6,12 @@
  */
 export const SCHEMA_VERSION_HEADER = 'heapstream-schema-version';
 
-/** Current version written by this build, per schema. */
+/** Current version written by this build, per schema (event schemas: src/events/topics.ts). */
 export const SCHEMA_VERSIONS = {
   rawScrape: '1.0',
   metricPoints: '1.0',
   deadLetter: '1.0',
   rateCheckpoint: '1.0',
-  watchCheckpoint: '1.0',
 } as const;
 
 /** Major part of a "major.minor" version, or undefined when the string is not one. */
