@@ -1,0 +1,40 @@
+// Bundles the services and the CLI for the container image: one ESM file per entry
+// point under dist/<project path>/main.js, like the Nx `build` targets, with two
+// differences that make the bundles run on plain `node` (no tsx loader at runtime):
+//  - kafkajs is bundled: it is CommonJS, and Node's ESM loader cannot see the named
+//    exports the libraries import from it (`import { KafkaJSError } from 'kafkajs'`).
+//  - a `require` shim, because bundled CommonJS code requires Node built-ins.
+// Every other dependency stays external and comes from `npm ci --omit=dev`.
+// Usage: node deploy/docker/bundle.mjs [--outdir dist] [project path ...]
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+export const ENTRY_POINTS = ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli'];
+const BUNDLED = new Set(['kafkajs']);
+
+export async function bundle({ root = process.cwd(), outdir = 'dist', projects = ENTRY_POINTS } = {}) {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+  const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(d));
+  for (const project of projects) {
+    await build({
+      absWorkingDir: root,
+      entryPoints: [`${project}/src/main.ts`],
+      outfile: `${outdir}/${project}/main.js`,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      sourcemap: true,
+      external,
+      logLevel: 'warning',
+      banner: { js: "import { createRequire as __heapstreamCreateRequire } from 'node:module'; const require = __heapstreamCreateRequire(import.meta.url);" },
+    });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--outdir');
+  const outdir = at >= 0 ? args.splice(at, 2)[1] : 'dist';
+  await bundle({ outdir, projects: args.length ? args : ENTRY_POINTS });
+}
