@@ -161,7 +161,7 @@ export class EventWriter {
   private create(template: Template, target: EventTarget, container: string): () => Promise<void> {
     const now = this.opts.now();
     const pod = target.pod;
-    const name = `${pod.name}.${(now * 1e6 + this.serial++).toString(16)}`;
+    const name = `${pod.name}.${(BigInt(now) * 1_000_000n + BigInt(this.serial++ % 1_000_000)).toString(16)}`;
     const record: EventRecord = {
       api: template.api,
       namespace: pod.namespace,

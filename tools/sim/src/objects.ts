@@ -122,6 +122,8 @@ export function podObject(pod: PodState, node: NodeSpec, opts: PodObjectOptions)
     dnsPolicy: 'ClusterFirst',
     schedulerName: 'default-scheduler',
     enableServiceLinks: true,
+    serviceAccountName: 'default',
+    serviceAccount: 'default',
     // Tolerate the node's simulated taints so nothing would evict the pods.
     tolerations: [{ operator: 'Exists' }],
   };

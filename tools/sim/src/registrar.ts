@@ -31,6 +31,7 @@ export class Registrar {
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly readySince = new Map<number, number>();
   private inFlight = 0;
+  failedPods = 0;
   private readonly waiting: Array<() => void> = [];
   readonly health: ApiHealth = { healthy: true, failures: 0, since: Date.now() };
 
@@ -114,7 +115,15 @@ export class Registrar {
     this.startHeartbeats();
     const pods: Array<[PodState, NodeState]> = [];
     for (const n of this.model.nodes) for (const p of n.history[n.history.length - 1]!.pods) pods.push([p, n]);
-    await Promise.all(pods.map(([p, n]) => this.createPod(p, n)));
+    // One pod the API server rejects for good must not stop the others.
+    await Promise.all(
+      pods.map(([p, n]) =>
+        this.createPod(p, n).catch((err: unknown) => {
+          this.failedPods++;
+          this.opts.logger.error(`pod ${p.namespace}/${p.name} not registered: ${(err as Error).message}`);
+        }),
+      ),
+    );
   }
 
   private async registerWorkload(w: Workload): Promise<void> {
