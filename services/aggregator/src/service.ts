@@ -1,0 +1,73 @@
+import { createKafka, KafkaBatchTransport } from '@heapstream/kafka';
+import type { ServiceDefinition } from '@heapstream/service-runtime';
+import { aggregatorModule, type Lifecycle } from './aggregator.module.js';
+import { aggregatorConfigSchema, groupIdOf, settingsOf, topicsOf } from './config.js';
+import { AggregatorEngine } from './engine.js';
+import { createMetadata } from './enrichment/informers.js';
+
+type Ctx = Parameters<ServiceDefinition<typeof aggregatorConfigSchema>['module']>[0];
+
+interface Built {
+  engine: AggregatorEngine;
+  groupId: string;
+  raw: string;
+  lifecycle: Lifecycle | null;
+}
+
+/** module() and transports() are called with the same context: build the engine once. */
+const engines = new WeakMap<object, Built>();
+
+function build(ctx: Ctx): Built {
+  let built = engines.get(ctx);
+  if (built) return built;
+  const { config, logger, metrics } = ctx;
+  const topics = topicsOf(config);
+  const groupId = groupIdOf(config);
+  const metadata = createMetadata(config, logger);
+  const engine = new AggregatorEngine({
+    kafka: createKafka(config, logger, 'heapstream-aggregator'),
+    kafkaConfig: config,
+    topics,
+    groupId,
+    transactionalIdPrefix: config.HEAPSTREAM_TOPIC_PREFIX + (config.AGGREGATOR_TRANSACTIONAL_ID ?? config.AGGREGATOR_GROUP_ID),
+    settings: settingsOf(config),
+    ...(metadata ? { metadata: metadata.source } : {}),
+    logger,
+    metrics,
+    ...(config.AGGREGATOR_ENSURE_TOPICS ? { ensureTopics: { outputPartitions: config.AGGREGATOR_OUTPUT_PARTITIONS } } : {}),
+  });
+  built = { engine, groupId, raw: topics.raw, lifecycle: metadata ?? null };
+  engines.set(ctx, built);
+  return built;
+}
+
+export const aggregatorService: ServiceDefinition<typeof aggregatorConfigSchema> = {
+  name: 'aggregator',
+  configSchema: aggregatorConfigSchema,
+  module(ctx) {
+    const b = build(ctx);
+    return aggregatorModule(b.raw, b.engine, b.lifecycle);
+  },
+  transports(_app, ctx) {
+    const { groupId, raw } = build(ctx);
+    return [
+      new KafkaBatchTransport({
+        kafka: createKafka(ctx.config, ctx.logger, 'heapstream-aggregator-consumer'),
+        groupId,
+        topics: [raw],
+        fromBeginning: true,
+        commit: 'by-handler',
+        logger: ctx.logger,
+        metrics: ctx.metrics,
+        // Only committed input (a transactional producer upstream must not leak aborted records).
+        consumer: {
+          readUncommitted: false,
+          sessionTimeout: ctx.config.AGGREGATOR_SESSION_TIMEOUT,
+          heartbeatInterval: Math.max(500, Math.floor(ctx.config.AGGREGATOR_SESSION_TIMEOUT / 10)),
+          maxBytesPerPartition: ctx.config.AGGREGATOR_MAX_BATCH_BYTES,
+          maxBytes: Math.max(ctx.config.AGGREGATOR_MAX_BATCH_BYTES, 1024 * 1024),
+        },
+      }),
+    ];
+  },
+};
