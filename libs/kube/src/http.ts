@@ -147,29 +147,55 @@ export class KubeHttp {
           }
           hooks.onOpen?.();
           res.on('data', () => hooks.onData?.());
-          res.on('error', fail);
-          res.on('aborted', () => fail(new Error(`watch ${path}: connection aborted`)));
+          // Lines are queued and handled one at a time; when the connection ends (cleanly,
+          // aborted or with an error) the lines already received are still handled first,
+          // so a final ERROR line (410 Gone) is never mistaken for a broken connection.
+          const queue: string[] = [];
+          let ended: Error | null | undefined;
+          let wake: (() => void) | undefined;
+          const notify = () => {
+            const w = wake;
+            wake = undefined;
+            w?.();
+          };
           const lines = createInterface({ input: res, crlfDelay: Infinity });
+          lines.on('line', (line) => {
+            queue.push(line);
+            if (queue.length > 1_000) res.pause();
+            notify();
+          });
+          lines.on('close', () => {
+            ended ??= res.complete ? null : new Error(`watch ${path}: connection closed before the stream ended`);
+            notify();
+          });
+          const onError = (err: Error) => {
+            ended ??= err;
+            notify();
+          };
+          res.on('error', onError);
+          lines.on('error', onError);
           void (async () => {
-            try {
-              for await (const line of lines) {
-                if (failed) return;
-                if (line.trim() === '') continue;
-                let json: unknown;
-                try {
-                  json = JSON.parse(line);
-                } catch {
-                  continue;
-                }
+            for (;;) {
+              const line = queue.shift();
+              if (line === undefined) {
+                if (ended !== undefined) return ended === null ? resolve() : fail(ended);
+                await new Promise<void>((r) => (wake = r));
+                continue;
+              }
+              if (queue.length < 100 && res.isPaused()) res.resume();
+              if (line.trim() === '') continue;
+              let json: unknown;
+              try {
+                json = JSON.parse(line);
+              } catch {
+                continue;
+              }
+              try {
                 await onLine(json);
+              } catch (err) {
+                res.destroy();
+                return fail(err as Error);
               }
-              if (!failed) {
-                if (res.complete) resolve();
-                else fail(new Error(`watch ${path}: stream ended early`));
-              }
-            } catch (err) {
-              res.destroy();
-              fail(err as Error);
             }
           })();
         },

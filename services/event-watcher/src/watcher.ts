@@ -104,6 +104,7 @@ export class EventWatcher {
   private watches: ListWatch[] = [];
   private termActive = false;
   private lastCheckpointAt: number | undefined;
+  private commitsInTerm = 0;
 
   constructor(private readonly opts: EventWatcherOptions) {
     this.filter = eventFilter(opts.filter ?? {});
@@ -129,6 +130,8 @@ export class EventWatcher {
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
+        // A term that got work done was healthy: its failure is a fresh incident, not a streak.
+        if (this.commitsInTerm > 0) backoff.reset();
         this.metrics.termFailed(err as Error);
         this.opts.log?.('warn', 'event watch term failed; restoring from the checkpoint', { err: (err as Error).message });
         await sleep(backoff.next(), signal);
@@ -155,6 +158,7 @@ export class EventWatcher {
       this.pending = emptyPending();
       this.flushing = Promise.resolve();
       this.lastCheckpointAt = Date.now();
+      this.commitsInTerm = 0;
       this.termActive = true;
       timer = setInterval(() => void this.flush().catch(fail), this.opts.flushIntervalMs ?? 200);
       this.watches = this.opts.streams.map((s) => this.listWatch(s, !state.positions.has(s.id)));
@@ -303,6 +307,7 @@ export class EventWatcher {
     const started = Date.now();
     await this.opts.output.commit({ records: p.records, heapster: p.heapster, checkpoints });
     this.lastCheckpointAt = Date.now();
+    this.commitsInTerm++;
     this.metrics.committed(p.records.length, p.records.length + p.heapster.length + checkpoints.length, Date.now() - started);
   }
 }

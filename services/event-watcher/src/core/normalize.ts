@@ -126,8 +126,10 @@ export function normalizeEvent(input: unknown, hint?: SourceApi): NormalizedEven
 
 /** Latest known time of the event: its last occurrence. */
 export function latestTime(ev: NormalizedEvent): number | undefined {
-  const candidates = [ev.seriesLastObservedTime, ev.lastTimestamp, ev.eventTime, ev.firstTimestamp, ev.createdAt].filter((t): t is number => t !== undefined);
-  return candidates.length > 0 ? Math.max(...candidates) : undefined;
+  // creationTimestamp only when the Event carries no time of its own: an Event recreated
+  // (or written late) keeps the times of what it reports.
+  const candidates = [ev.seriesLastObservedTime, ev.lastTimestamp, ev.eventTime, ev.firstTimestamp].filter((t): t is number => t !== undefined);
+  return candidates.length > 0 ? Math.max(...candidates) : ev.createdAt;
 }
 
 /** Earliest known time of the event: its first occurrence. */
