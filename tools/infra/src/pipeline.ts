@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './processes.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -41,9 +41,9 @@ export class ProcessGroup {
     if (this.running.get(spec.name)?.child.exitCode === null) throw new Error(`${spec.name} is already running`);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
-    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', 'tsx', join(repoRoot, spec.entry)], {
+    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, join(repoRoot, spec.entry)], {
       cwd: repoRoot,
-      env: { ...process.env, HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
