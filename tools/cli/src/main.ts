@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './infra-command.js';
 import { registerInspectCommand } from './inspect-command.js';
+import { registerSimCommand } from './sim-command.js';
 import { registerTestCommand } from './test-command.js';
 import { registerUpCommand } from './up-command.js';
 import { registerTailCommand } from './tail-command.js';
@@ -14,6 +15,7 @@ registerUpCommand(program);
 registerTestCommand(program);
 registerTailCommand(program);
 registerInspectCommand(program);
+registerSimCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`heapstream: ${err instanceof Error ? err.message : String(err)}`);

@@ -18,4 +18,5 @@ export type { TruthRecord } from './truth.js';
 export type { EventRecord } from './events.js';
 export type { SimLogger } from './logger.js';
 export type { NodeState, PodState, ContainerState } from './model.js';
-export { addSimOptions, runSimFromCli } from './cli.js';
+export { addSimOptions, runSimFromCli, cliToOptions } from './cli.js';
+export { runBench, type BenchOptions } from './bench.js';

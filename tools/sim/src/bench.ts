@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request, Agent } from 'node:https';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Benchmark: a simulator child process serving N nodes × P pods, scraped every
+ * `scrapeInterval` by a loopback client in this process (one keep-alive connection
+ * per node, requests spread evenly). Prints the simulator's CPU-seconds and peak RSS
+ * (from /proc), fds, and scrape latencies. Not a test: run it by hand.
+ *
+ *   tsx tools/sim/src/bench.ts --nodes 5000 --pods-per-node 30 --rounds 4
+ */
+
+export interface BenchOptions {
+  nodes: number;
+  podsPerNode: number;
+  containersPerPod: string;
+  scrapeIntervalMs: number;
+  rounds: number;
+  addressOctet: number;
+  path: string;
+}
+
+interface ProcStat {
+  cpuSeconds: number;
+  rssBytes: number;
+  peakRssBytes: number;
+  fds: number;
+}
+
+function procStat(pid: number): ProcStat {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = 100; // sysconf(_SC_CLK_TCK) is 100 on Linux
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / ticks;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  let fds = 0;
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    fds = -1;
+  }
+  return { cpuSeconds, rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM'), fds };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+
+export async function runBench(o: BenchOptions, log: (line: string) => void = console.log): Promise<void> {
+  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  const outDir = `/tmp/heapstream-sim-bench-${process.pid}`;
+  const child = spawn(
+    tsx,
+    [
+      main,
+      '--no-register',
+      '--nodes', String(o.nodes),
+      '--pods-per-node', String(o.podsPerNode),
+      '--containers-per-pod', o.containersPerPod,
+      '--address-octet', String(o.addressOctet),
+      '--name-prefix', 'bench',
+      '--out-dir', outDir,
+      '--token', 'bench-token-0123456789',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=4096` } },
+  );
+  const startedAt = Date.now();
+  const ready = await new Promise<{ first: string; caFile: string }>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.includes('"ready":true'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  // The tsx wrapper execs node as a child; measure the process that listens (the deepest descendant).
+  const pid = findServerPid(child.pid!);
+  const atReady = procStat(pid);
+  log(`simulator pid ${pid} ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: cpu ${atReady.cpuSeconds.toFixed(1)} s, rss ${mib(atReady.rssBytes)}, fds ${atReady.fds}`);
+
+  const ca = readFileSync(ready.caFile, 'utf8');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca, maxCachedSessions: o.nodes });
+  const urls = Array.from({ length: o.nodes }, (_, i) => `https://127.${o.addressOctet}.${Math.floor(i / 250)}.${(i % 250) + 1}:10250${o.path}`);
+  const latencies: number[] = [];
+  let bytes = 0;
+  let errors = 0;
+  const scrape = (url: string) =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now();
+      const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 30_000 }, (res) => {
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => {
+          if (res.statusCode !== 200) errors++;
+          latencies.push(performance.now() - t0);
+          resolve();
+        });
+        res.on('error', () => {
+          errors++;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end();
+    });
+
+  const gapMs = o.scrapeIntervalMs / o.nodes;
+  let before = procStat(pid);
+  let peakFds = before.fds;
+  for (let round = 1; round <= o.rounds; round++) {
+    latencies.length = 0;
+    bytes = 0;
+    errors = 0;
+    const roundStart = performance.now();
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < o.nodes; i++) {
+      const due = roundStart + i * gapMs;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inflight.push(scrape(urls[i]!));
+    }
+    await Promise.all(inflight);
+    const rest = roundStart + o.scrapeIntervalMs - performance.now();
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+    const after = procStat(pid);
+    peakFds = Math.max(peakFds, after.fds);
+    latencies.sort((a, b) => a - b);
+    const cpu = after.cpuSeconds - before.cpuSeconds;
+    const wall = (performance.now() - roundStart) / 1000;
+    log(
+      `round ${round}: ${latencies.length} scrapes in ${wall.toFixed(1)} s, ${errors} errors, ${mib(bytes)} body; ` +
+        `latency p50 ${quantile(latencies, 0.5).toFixed(1)} ms p99 ${quantile(latencies, 0.99).toFixed(1)} ms max ${quantile(latencies, 1).toFixed(0)} ms; ` +
+        `simulator cpu ${cpu.toFixed(1)} s (${((100 * cpu) / wall).toFixed(0)}% of a core), rss ${mib(after.rssBytes)}, fds ${after.fds}`,
+    );
+    before = after;
+  }
+  const end = procStat(pid);
+  log(`total: simulator cpu ${end.cpuSeconds.toFixed(1)} s since start, peak rss ${mib(end.peakRssBytes)}, peak fds ${peakFds}`);
+  agent.destroy();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+function findServerPid(rootPid: number): number {
+  let pid = rootPid;
+  for (;;) {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return pid;
+    }
+    if (children.length === 0) return pid;
+    pid = Number(children[0]);
+  }
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runBench({
+    nodes: Number(arg('nodes', '5000')),
+    podsPerNode: Number(arg('pods-per-node', '30')),
+    containersPerPod: arg('containers-per-pod', '1-3'),
+    scrapeIntervalMs: Number(arg('scrape-interval-ms', '15000')),
+    rounds: Number(arg('rounds', '4')),
+    addressOctet: Number(arg('address-octet', '233')),
+    path: arg('path', '/stats/summary'),
+  }).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
