@@ -2,7 +2,7 @@ import { sleep } from './backoff.js';
 import { KubeApiError, type KubeHttp } from './http.js';
 
 export interface LeaderElectionOptions {
-  http: KubeHttp;
+  http: Pick<KubeHttp, 'request'>;
   namespace: string;
   /** Lease name: one per thing to lead (e.g. `heapstream-event-watcher`). */
   name: string;

@@ -18,7 +18,7 @@ export type ListWatchStatus =
   | { type: 'watch-ended'; reason: 'closed' | 'silent' | 'gone' | 'error'; error?: Error };
 
 export interface ListWatchOptions {
-  http: KubeHttp;
+  http: Pick<KubeHttp, 'request' | 'stream'>;
   handler: ListWatchHandler;
   /** Collection path, e.g. `/apis/events.k8s.io/v1/events` or `/api/v1/namespaces/ns/events`. */
   path: string;
