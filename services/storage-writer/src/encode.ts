@@ -1,0 +1,102 @@
+import type { KafkaMessage } from 'kafkajs';
+import { decodeEventRecord, metricPointBatchCodec, type MetricPoint, type Resolution } from '@heapstream/contracts';
+import { TAGS, toLineProtocol, type StorageSchemaName } from '@heapstream/metric-model';
+import type { Tier } from '@heapstream/influx';
+import { eventToLines, type EventMeasurement } from './event-lines.js';
+
+/** What a topic carries and where it is stored. */
+export interface Route {
+  kind: 'metrics' | 'events';
+  tier: Tier;
+  /** metrics only: the resolution every batch on the topic must have. */
+  resolution?: Resolution;
+}
+
+export interface EncodeOptions {
+  schema: StorageSchemaName;
+  keepTags: readonly string[];
+  clusterName: string;
+  eventMeasurements: readonly EventMeasurement[];
+}
+
+/** A record the writer gives up on: its index in the batch, a short reason, the detail. */
+export interface Rejection {
+  message: number;
+  reason: string;
+  error: string;
+}
+
+export interface EncodedBatch {
+  lines: string[];
+  /** lineOwner[i]: index of the Kafka message line i came from. */
+  lineOwner: number[];
+  rejections: Rejection[];
+  /** Metric points (or events) read, for the received counter. */
+  items: number;
+}
+
+/** Adds cluster_name from the batch once per distinct tags object, so metric-model's tag cache still hits. */
+function withCluster(points: readonly MetricPoint[], cluster: string): MetricPoint[] {
+  const seen = new Map<Record<string, string>, Record<string, string>>();
+  return points.map((p) => {
+    if (p.tags[TAGS.clusterName]) return p;
+    let tags = seen.get(p.tags);
+    if (!tags) seen.set(p.tags, (tags = { ...p.tags, [TAGS.clusterName]: cluster }));
+    return { ...p, tags };
+  });
+}
+
+/**
+ * Kafka messages of one batch -> line protocol, remembering which message each line
+ * came from. Records that cannot be read, and points that cannot be stored, become
+ * rejections (dead letters); the rest of the batch is still written. Pure.
+ */
+export function encodeMessages(messages: readonly KafkaMessage[], route: Route, options: EncodeOptions): EncodedBatch {
+  const out: EncodedBatch = { lines: [], lineOwner: [], rejections: [], items: 0 };
+  const push = (lines: readonly string[], owner: number) => {
+    for (const line of lines) {
+      out.lines.push(line);
+      out.lineOwner.push(owner);
+    }
+  };
+  messages.forEach((message, index) => {
+    if (route.kind === 'events') {
+      if (message.value == null || message.value.length === 0) {
+        out.rejections.push({ message: index, reason: 'decode:empty', error: 'record has no value' });
+        return;
+      }
+      const decoded = decodeEventRecord(message.value);
+      if (!decoded.ok) {
+        const reason = decoded.reason.startsWith('decode:') ? decoded.reason : `decode:${decoded.reason}`;
+        out.rejections.push({ message: index, reason, error: decoded.error });
+        return;
+      }
+      out.items++;
+      push(eventToLines(decoded.value, { measurements: options.eventMeasurements, clusterName: options.clusterName, keepTags: options.keepTags }), index);
+      return;
+    }
+    const decoded = metricPointBatchCodec.decode(message.value, message.headers);
+    if (!decoded.ok) {
+      out.rejections.push({ message: index, reason: `decode:${decoded.error.reason}`, error: decoded.error.message });
+      return;
+    }
+    const batch = decoded.value;
+    if (route.resolution && batch.resolution !== route.resolution) {
+      out.rejections.push({ message: index, reason: 'decode:wrong-resolution', error: `batch resolution ${batch.resolution} on a ${route.resolution} topic` });
+      return;
+    }
+    out.items += batch.points.length;
+    const { lines, skipped } = toLineProtocol(withCluster(batch.points, batch.cluster || options.clusterName), { schema: options.schema, keepTags: options.keepTags, precision: 'ns' });
+    push(lines, index);
+    if (skipped.length) {
+      const first = skipped[0]!;
+      const reasons = [...new Set(skipped.map((s) => s.reason))];
+      out.rejections.push({
+        message: index,
+        reason: `encode:${first.reason}`,
+        error: `${skipped.length} of ${batch.points.length} points not storable (${reasons.join(', ')}); first: ${first.point.metric}=${first.point.value}`,
+      });
+    }
+  });
+  return out;
+}

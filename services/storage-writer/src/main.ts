@@ -1,0 +1,4 @@
+import { runService } from '@heapstream/service-runtime';
+import { storageWriterService } from './service.js';
+
+runService(storageWriterService());
