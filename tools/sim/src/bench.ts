@@ -68,11 +68,12 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
       '--name-prefix', 'bench',
       '--out-dir', outDir,
       '--token', 'bench-token-0123456789',
+      '--control-port', '0',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=4096` } },
   );
   const startedAt = Date.now();
-  const ready = await new Promise<{ first: string; caFile: string }>((resolve, reject) => {
+  const ready = await new Promise<{ first: string; caFile: string; control: string }>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -92,24 +93,29 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
   const latencies: number[] = [];
   let bytes = 0;
   let errors = 0;
+  const errorKinds = new Map<string, number>();
+  const fail = (kind: string) => {
+    errors++;
+    errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+  };
   const scrape = (url: string) =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 30_000 }, (res) => {
+      const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 120_000 }, (res) => {
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () => {
-          if (res.statusCode !== 200) errors++;
+          if (res.statusCode !== 200) fail(`http ${res.statusCode}`);
           latencies.push(performance.now() - t0);
           resolve();
         });
-        res.on('error', () => {
-          errors++;
+        res.on('error', (err) => {
+          fail(err.message);
           resolve();
         });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors++;
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? err.message);
         resolve();
       });
       req.end();
@@ -122,6 +128,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
     latencies.length = 0;
     bytes = 0;
     errors = 0;
+    errorKinds.clear();
     const roundStart = performance.now();
     const inflight: Promise<void>[] = [];
     for (let i = 0; i < o.nodes; i++) {
@@ -134,14 +141,15 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
     const rest = roundStart + o.scrapeIntervalMs - performance.now();
     if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     const after = procStat(pid);
+    const mem = ((await (await fetch(`${ready.control}/healthz`)).json()) as { memory: NodeJS.MemoryUsage }).memory;
     peakFds = Math.max(peakFds, after.fds);
     latencies.sort((a, b) => a - b);
     const cpu = after.cpuSeconds - before.cpuSeconds;
     const wall = (performance.now() - roundStart) / 1000;
     log(
-      `round ${round}: ${latencies.length} scrapes in ${wall.toFixed(1)} s, ${errors} errors, ${mib(bytes)} body; ` +
+      `round ${round}: ${latencies.length} scrapes in ${wall.toFixed(1)} s, ${errors} errors${errors ? ` ${JSON.stringify(Object.fromEntries(errorKinds))}` : ''}, ${mib(bytes)} body; ` +
         `latency p50 ${quantile(latencies, 0.5).toFixed(1)} ms p99 ${quantile(latencies, 0.99).toFixed(1)} ms max ${quantile(latencies, 1).toFixed(0)} ms; ` +
-        `simulator cpu ${cpu.toFixed(1)} s (${((100 * cpu) / wall).toFixed(0)}% of a core), rss ${mib(after.rssBytes)}, fds ${after.fds}`,
+        `simulator cpu ${cpu.toFixed(1)} s (${((100 * cpu) / wall).toFixed(0)}% of a core), rss ${mib(after.rssBytes)} (heap ${mib(mem.heapUsed)}/${mib(mem.heapTotal)}, external ${mib(mem.external)}), fds ${after.fds}`,
     );
     before = after;
   }

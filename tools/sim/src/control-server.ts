@@ -43,7 +43,7 @@ export class ControlServer {
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /healthz':
-        return json(res, 200, { ok: true, api: this.sim.apiHealth ?? null });
+        return json(res, 200, { ok: true, api: this.sim.apiHealth ?? null, memory: process.memoryUsage() });
       case 'GET /truth/nodes':
         return json(res, 200, { caFile: this.sim.caFile, tokenFile: this.sim.tokenFile, nodes: this.sim.nodes() });
       case 'GET /truth': {

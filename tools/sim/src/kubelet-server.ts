@@ -48,6 +48,7 @@ export interface KubeletFleetOptions {
   onServe: (record: ServeRecord) => void;
 }
 
+const CERT_GROUP = 250;
 const NODE = Symbol('heapstream.sim.node');
 const RAW = Symbol('heapstream.sim.raw');
 type Tagged = Socket & { [NODE]?: number; [RAW]?: Socket };
@@ -105,13 +106,23 @@ export class KubeletFleet {
     });
   }
 
+  /**
+   * Nodes share a TLS context per group of CERT_GROUP consecutive nodes (one /24):
+   * its certificate carries every IP and host name of the group. A context per node
+   * cost ~250 KB and ~10 ms of CPU each; 20 contexts serve 5,000 nodes.
+   */
   private context(index: number): SecureContext {
-    let ctx = this.contexts[index];
+    const group = Math.floor(index / CERT_GROUP);
+    let ctx = this.contexts[group];
     if (!ctx) {
-      const spec = this.opts.nodes[index]!;
-      const cert = this.opts.ca.issue(spec.name, [spec.address], [spec.name]);
+      const members = this.opts.nodes.slice(group * CERT_GROUP, (group + 1) * CERT_GROUP);
+      const cert = this.opts.ca.issue(
+        members[0]!.name,
+        members.map((m) => m.address),
+        members.map((m) => m.name),
+      );
       ctx = createSecureContext({ key: this.opts.ca.servingKey.keyPem, cert, minVersion: 'TLSv1.2' });
-      this.contexts[index] = ctx;
+      this.contexts[group] = ctx;
     }
     return ctx;
   }

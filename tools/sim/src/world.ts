@@ -44,6 +44,7 @@ export class World {
   private nextRestartMs: number;
   private readonly containerCount: number;
   private advancedTo: number;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly model: ClusterModel,
@@ -87,8 +88,12 @@ export class World {
         this.nextRestartMs = this.draw(this.restartRng, this.rates.restartRatePerHour * this.containerCount, at);
       }
     }
+    // Pruning walks every node: do it at most once a minute of simulated time.
+    if (atMs - this.prunedAt >= 60_000) {
+      this.prune(atMs);
+      this.prunedAt = atMs;
+    }
     this.advancedTo = Math.max(this.advancedTo, atMs);
-    this.prune(atMs);
     return out;
   }
 
