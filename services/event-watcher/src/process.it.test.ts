@@ -4,8 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC } from '@heapstream/contracts';
 import type { KubeHttp } from '@heapstream/kube';
+// Fault tests restart a shared server; @heapstream/testing does not re-export this (yet).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { restartServer } from '@heapstream/infra';
 import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
-import { collectRecords, createCoreEvent, createNamespace, diffIds, kubeHttp, readAllRecords, repeatCoreEvent } from './testing/harness.js';
+import { collectRecords, createCoreEvent, createNamespace, diffIds, idsFor, kubeHttp, readAllRecords, repeatCoreEvent } from './testing/harness.js';
 import { buildWatcherBundle, spawnWatcher, type WatcherProcess } from './testing/process.js';
 
 let http: KubeHttp;
@@ -122,6 +125,29 @@ describe('event-watcher processes', () => {
       expect(diffIds(await readAllRecords(kafka, s.events), expected)).toEqual({ missing: [], duplicated: [], unexpected: [] });
     } finally {
       await stopAll(procs);
+      await collector.stop();
+    }
+  });
+
+  // The only test that restarts a shared server (~10-20 s); it runs after the timing-sensitive ones.
+  it('keeps going when the API server restarts, exporting every occurrence exactly once', async () => {
+    const s = await setup();
+    const collector = await collectRecords(kafka, s.events);
+    const w = spawnWatcher(bundle, 'solo', { ...s.env, EVENTS_WATCH_SILENCE: '5s' }, s.logDir);
+    try {
+      await waitFor('leads and is ready', async () => (await w.isLeader()) && (await w.ready()), { timeoutMs: 60_000 });
+      const before = await createCoreEvent(http, s.ns, 'before');
+      await waitFor('before', async () => diffIds(collector.records, [`${before.metadata.uid}:1`]).missing.length === 0, { timeoutMs: 30_000 });
+      await restartServer('kube-apiserver');
+      await repeatCoreEvent(http, s.ns, 'before');
+      const after = await createCoreEvent(http, s.ns, 'after');
+      const expected = [...idsFor(before.metadata.uid, 2), `${after.metadata.uid}:1`];
+      await waitFor('records after the restart', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 60_000 });
+      await waitFor('ready again', () => w.ready(), { timeoutMs: 60_000 });
+      await stopAll([w]);
+      expect(diffIds(await readAllRecords(kafka, s.events), expected)).toEqual({ missing: [], duplicated: [], unexpected: [] });
+    } finally {
+      await stopAll([w]);
       await collector.stop();
     }
   });

@@ -1,4 +1,4 @@
-import type { KubeHttp } from '@heapstream/kube';
+import { Backoff, KubeApiError, sleep, type KubeHttp } from '@heapstream/kube';
 import type { EventStream } from './watcher.js';
 
 export type EventsApi = 'events.k8s.io/v1' | 'v1';
@@ -10,13 +10,21 @@ export function eventStreams(api: EventsApi, namespaces: string[]): EventStream[
   return [...new Set(namespaces)].map((ns) => ({ id: `${api} ${ns}`, path: `${base}/namespaces/${ns}/events`, namespace: ns, api }));
 }
 
-/** events.k8s.io/v1 where the server has it (1.19+), core v1 otherwise. */
-export async function detectEventsApi(http: KubeHttp, wanted: 'auto' | EventsApi): Promise<EventsApi> {
+/**
+ * events.k8s.io/v1 where the server has it (1.19+), core v1 when it answers 404. Other
+ * failures are retried: guessing during an outage would switch streams (and positions).
+ */
+export async function detectEventsApi(http: Pick<KubeHttp, 'request'>, wanted: 'auto' | EventsApi, signal?: AbortSignal): Promise<EventsApi> {
   if (wanted !== 'auto') return wanted;
-  try {
-    await http.request('GET', '/apis/events.k8s.io/v1', { timeoutMs: 5_000 });
-    return 'events.k8s.io/v1';
-  } catch {
-    return 'v1';
+  const backoff = new Backoff(500, 10_000);
+  for (;;) {
+    try {
+      await http.request('GET', '/apis/events.k8s.io/v1', { timeoutMs: 5_000 });
+      return 'events.k8s.io/v1';
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) return 'v1';
+      if (signal?.aborted) throw err;
+      await sleep(backoff.next(), signal);
+    }
   }
 }

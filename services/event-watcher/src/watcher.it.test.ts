@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, HEAPSTER_EVENTS_TOPIC, decodeHeapsterEvent } from '@heapstream/contracts';
 import type { KubeHttp } from '@heapstream/kube';
-import { restartServer } from '@heapstream/infra';
 import { createTopics, readTopic, testKafka, uniqueName, waitFor } from '@heapstream/testing';
 import { KafkaEventOutput } from './output/kafka-output.js';
 import type { EventOutput, OutputBatch } from './output/event-output.js';
@@ -237,30 +236,6 @@ describe('event watcher against the real API server and Kafka', () => {
     }
     await w.stop();
     await expectExactly(s.topics.events, expected);
-  });
-});
-
-describe('event watcher when the API server restarts', () => {
-  // The only test here that restarts a shared server (~10-20 s).
-  it('keeps going and exports every occurrence exactly once', async () => {
-    const s = await setup();
-    const w = start(s, { silenceTimeoutMs: 5_000 });
-    const collector = await collectRecords(kafka, s.topics.events);
-    try {
-      await waitFor('watch established', async () => w.established(), { timeoutMs: 30_000 });
-      const before = await createCoreEvent(http, s.ns, 'before');
-      await waitFor('before', async () => diffIds(collector.records, [`${before.metadata.uid}:1`]).missing.length === 0, { timeoutMs: 30_000 });
-      await restartServer('kube-apiserver');
-      await repeatCoreEvent(http, s.ns, 'before');
-      const after = await createCoreEvent(http, s.ns, 'after');
-      const expected = [...idsFor(before.metadata.uid, 2), `${after.metadata.uid}:1`];
-      await waitFor('records after the restart', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 60_000 });
-      await waitFor('watch re-established', async () => w.established(), { timeoutMs: 30_000 });
-      await w.stop();
-      await expectExactly(s.topics.events, expected);
-    } finally {
-      await collector.stop();
-    }
   });
 });
 

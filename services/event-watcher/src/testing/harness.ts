@@ -6,7 +6,22 @@ import { testEnv } from '@heapstream/testing';
 
 /** Test helpers: create and repeat Events through the real API, read what reached Kafka. */
 export async function kubeHttp(): Promise<KubeHttp> {
-  return KubeHttp.create(loadKubeConfig({ kubeconfigPath: testEnv().KUBECONFIG }));
+  const http = await KubeHttp.create(loadKubeConfig({ kubeconfigPath: testEnv().KUBECONFIG }));
+  // Another test may be restarting the shared API server: wait for it instead of failing.
+  const request = http.request.bind(http);
+  http.request = (async (method: string, path: string, opts?: Parameters<KubeHttp['request']>[2]) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await request(method, path, opts);
+      } catch (err) {
+        const transient = !(err instanceof KubeApiError) || err.statusCode >= 500 || err.statusCode === 429;
+        if (!transient || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }) as KubeHttp['request'];
+  return http;
 }
 
 export async function createNamespace(http: KubeHttp, name: string): Promise<void> {
