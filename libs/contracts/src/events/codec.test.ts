@@ -34,7 +34,7 @@ describe('event record codec', () => {
   it('rejects bad input with a reason', () => {
     expect(decodeEventRecord('{').ok).toBe(false);
     expect(decodeEventRecord(JSON.stringify({ ...record, schemaVersion: '2.0' }))).toMatchObject({ ok: false, reason: 'unsupported-version' });
-    expect(decodeEventRecord(JSON.stringify({ ...record, occurrence: 0 }))).toMatchObject({ ok: false, reason: 'decode:invalid-schema' });
+    expect(decodeEventRecord(JSON.stringify({ ...record, occurrence: 0 }))).toMatchObject({ ok: false, reason: 'decode:invalid-record' });
   });
 
   it('exports a JSON Schema', () => {

@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import { majorOf } from '../version.js';
+import { createCodec, type DecodeResult, type RecordHeaders } from '../codec.js';
 import { eventRecordSchema, type EventRecord } from './event-record.js';
 import { eventEmittedSchema, eventWatchPositionSchema, type EventEmitted, type EventWatchPosition } from './event-checkpoint.js';
 import { heapsterEventSchema, type HeapsterEvent } from './heapster-event.js';
-import { EVENT_RECORD_ID_HEADER, SCHEMA_VERSION_HEADER } from './topics.js';
+import { EVENT_CHECKPOINT_SCHEMA_VERSION, EVENT_RECORD_ID_HEADER, EVENT_RECORD_SCHEMA_VERSION } from './topics.js';
+
+/** The library's codecs (see ../codec.ts): encode stamps the version, decode never throws. */
+export const eventRecordCodec = createCodec('event-record', EVENT_RECORD_SCHEMA_VERSION, eventRecordSchema);
+export const eventWatchPositionCodec = createCodec('event-watch-position', EVENT_CHECKPOINT_SCHEMA_VERSION, eventWatchPositionSchema);
+export const eventEmittedCodec = createCodec('event-emitted', EVENT_CHECKPOINT_SCHEMA_VERSION, eventEmittedSchema);
 
 export interface EncodedMessage {
   key: string;
@@ -11,41 +16,45 @@ export interface EncodedMessage {
   headers: Record<string, string>;
 }
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: 'decode:invalid-json' | 'decode:invalid-schema' | 'unsupported-version'; error: string };
+/** Decode outcome with a dead-letter style reason (`decode:<why>` or `unsupported-version`). */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; error: string };
 
-function decodeWith<T>(schema: z.ZodType<T>, bytes: Buffer | string, supportedMajor: number): Decoded<T> {
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: 'decode:invalid-json', error: (err as Error).message };
-  }
-  const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === 'string' && majorOf(version) !== supportedMajor) {
-    return { ok: false, reason: 'unsupported-version', error: `schemaVersion ${version} is not ${supportedMajor}.x` };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: 'decode:invalid-schema', error: z.prettifyError(parsed.error) };
-  return { ok: true, value: parsed.data };
+function flatten<T>(result: DecodeResult<T>): Decoded<T> {
+  if (result.ok) return result;
+  const why = result.error.reason;
+  return { ok: false, reason: why === 'unsupported-version' ? why : `decode:${why}`, error: result.error.message };
 }
 
 /** Kafka key is the event uid: all occurrences of one Event land on one partition, in order. */
 export function encodeEventRecord(record: EventRecord): EncodedMessage {
   return {
     key: record.event.uid,
-    value: Buffer.from(JSON.stringify(record)),
-    headers: { [SCHEMA_VERSION_HEADER]: record.schemaVersion, [EVENT_RECORD_ID_HEADER]: record.id },
+    value: eventRecordCodec.encode(record),
+    headers: { ...eventRecordCodec.headers(), [EVENT_RECORD_ID_HEADER]: record.id },
   };
 }
 
-export const decodeEventRecord = (bytes: Buffer | string): Decoded<EventRecord> => decodeWith(eventRecordSchema, bytes, 1);
-export const decodeEventWatchPosition = (bytes: Buffer | string): Decoded<EventWatchPosition> => decodeWith(eventWatchPositionSchema, bytes, 1);
-export const decodeEventEmitted = (bytes: Buffer | string): Decoded<EventEmitted> => decodeWith(eventEmittedSchema, bytes, 1);
-export const decodeHeapsterEvent = (bytes: Buffer | string): Decoded<HeapsterEvent> => decodeWith(heapsterEventSchema, bytes, 1);
+export const decodeEventRecord = (bytes: Buffer | string | null | undefined, headers?: RecordHeaders): Decoded<EventRecord> => flatten(eventRecordCodec.decode(bytes, headers));
+export const decodeEventWatchPosition = (bytes: Buffer | string | null | undefined): Decoded<EventWatchPosition> => flatten(eventWatchPositionCodec.decode(bytes));
+export const decodeEventEmitted = (bytes: Buffer | string | null | undefined): Decoded<EventEmitted> => flatten(eventEmittedCodec.decode(bytes));
 
-export const encodeCheckpointValue = (value: EventWatchPosition | EventEmitted): Buffer => Buffer.from(JSON.stringify(value));
+/** Heapster's format has no version field: plain JSON validated against its shape. */
+export function decodeHeapsterEvent(bytes: Buffer | string): Decoded<HeapsterEvent> {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'decode:invalid-json', error: (err as Error).message };
+  }
+  const parsed = heapsterEventSchema.safeParse(json);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: 'decode:invalid-record', error: z.prettifyError(parsed.error) };
+}
 
-/** JSON Schemas for consumers outside TypeScript. */
+export function encodeCheckpointValue(value: EventWatchPosition | EventEmitted): Buffer {
+  return 'stream' in value ? eventWatchPositionCodec.encode(value) : eventEmittedCodec.encode(value);
+}
+
+/** JSON Schemas for consumers outside TypeScript (also published in libs/contracts/schemas/). */
 export const eventJsonSchemas = {
   eventRecord: () => z.toJSONSchema(eventRecordSchema),
   eventWatchPosition: () => z.toJSONSchema(eventWatchPositionSchema),
