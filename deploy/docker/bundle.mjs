@@ -6,10 +6,11 @@
 //  - a `require` shim, because bundled CommonJS code requires Node built-ins.
 // Every other dependency stays external and comes from `npm ci --omit=dev`.
 // Usage: node deploy/docker/bundle.mjs [--outdir dist] [project path ...]
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
-export const ENTRY_POINTS = ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli'];
+export const ENTRY_POINTS = ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli', 'tools/sim'];
 const BUNDLED = new Set(['kafkajs']);
 
 export async function bundle({ root = process.cwd(), outdir = 'dist', projects = ENTRY_POINTS } = {}) {
@@ -29,6 +30,13 @@ export async function bundle({ root = process.cwd(), outdir = 'dist', projects =
       logLevel: 'warning',
       banner: { js: "import { createRequire as __heapstreamCreateRequire } from 'node:module'; const require = __heapstreamCreateRequire(import.meta.url);" },
     });
+  }
+  // The CLI reads the pinned versions (tools/infra/versions.sh) from `<its dir>/..`,
+  // which for dist/tools/cli/main.js is dist/tools/.
+  if (projects.includes('tools/cli')) {
+    const tools = resolve(root, outdir, 'tools');
+    mkdirSync(tools, { recursive: true });
+    copyFileSync(resolve(root, 'tools/infra/versions.sh'), resolve(tools, 'versions.sh'));
   }
 }
 

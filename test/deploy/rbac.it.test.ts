@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { uniqueName } from '@heapstream/testing';
-import { type K8sObject, kubeEnv, kubectl, kustomize, overlayDir, ROOT, SERVICES, type ServiceName } from './support.js';
+import { DeployedRbac } from './rbac-support.js';
+import { type K8sObject, ROOT, SERVICES, type ServiceName } from './support.js';
 
 /*
  * Least privilege, checked for real: the ServiceAccounts, roles and bindings of
@@ -14,48 +15,7 @@ import { type K8sObject, kubeEnv, kubectl, kustomize, overlayDir, ROOT, SERVICES
  */
 
 const ns = uniqueName('rbac');
-const suffix = `-${ns}`;
-const admin = new KubeConfig();
-admin.loadFromFile(kubeEnv().KUBECONFIG);
-const adminCore = admin.makeApiClient(CoreV1Api);
-const created: K8sObject[] = [];
-
-/** deploy/'s RBAC objects, moved to namespace `ns` with cluster-scoped names made unique. */
-function rbacObjects(objects: K8sObject[] = kustomize(overlayDir('external')).objects): K8sObject[] {
-  const kinds = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
-  return objects
-    .filter((o) => kinds.includes(o.kind))
-    .map((o) => {
-      const copy = structuredClone(o) as K8sObject & { roleRef?: { kind: string; name: string }; subjects?: { namespace?: string }[] };
-      if (o.kind.startsWith('Cluster')) copy.metadata.name += suffix;
-      else copy.metadata.namespace = ns;
-      if (copy.roleRef?.kind === 'ClusterRole') copy.roleRef.name += suffix;
-      for (const s of copy.subjects ?? []) s.namespace = ns;
-      return copy;
-    });
-}
-
-function apply(objects: K8sObject[]): void {
-  const r = kubectl(['apply', '-f', '-'], objects.map((o) => `---\n${stringify(o)}`).join(''));
-  if (r.status !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
-  created.push(...objects);
-}
-
-/** A kubeconfig for `ServiceAccount heapstream-<service>` with a fresh bound token. */
-async function serviceKubeConfig(service: ServiceName): Promise<KubeConfig> {
-  const tr = await adminCore.createNamespacedServiceAccountToken({ name: `heapstream-${service}`, namespace: ns, body: { spec: { audiences: [], expirationSeconds: 600 } } });
-  const token = tr.status?.token;
-  if (!token) throw new Error(`no token for ${service}`);
-  const cluster = admin.getCurrentCluster()!;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ ...cluster, name: 'test' }],
-    users: [{ name: service, token }],
-    contexts: [{ name: service, cluster: 'test', user: service }],
-    currentContext: service,
-  });
-  return kc;
-}
+const rbac = new DeployedRbac(ns);
 
 interface Access {
   verb: string;
@@ -126,16 +86,11 @@ const REFUSED: Record<ServiceName, Access[]> = {
 const tokens = {} as Record<ServiceName, KubeConfig>;
 
 beforeAll(async () => {
-  await adminCore.createNamespace({ body: { metadata: { name: ns } } });
-  apply(rbacObjects());
-  for (const s of SERVICES) tokens[s] = await serviceKubeConfig(s);
+  await rbac.create();
+  for (const s of SERVICES) tokens[s] = await rbac.kubeConfig(s);
 });
 
-afterAll(async () => {
-  const clusterScoped = created.filter((o) => o.kind.startsWith('Cluster'));
-  if (clusterScoped.length) kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], clusterScoped.map((o) => `---\n${stringify(o)}`).join(''));
-  await adminCore.deleteNamespace({ name: ns }).catch(() => undefined);
-});
+afterAll(() => rbac.delete());
 
 describe.each(SERVICES)('%s ServiceAccount', (service) => {
   it('may do everything the service needs (SelfSubjectAccessReview)', async () => {
@@ -196,7 +151,7 @@ describe('component kubelet-proxy', () => {
     expect(await allowed(tokens.scraper, proxyGet)).toBe(false);
     const docs = parseAllDocuments(readFileSync(`${ROOT}/deploy/components/kubelet-proxy/rbac.yaml`, 'utf8'));
     const objects = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJSON() as K8sObject);
-    apply(rbacObjects(objects));
+    await rbac.create(rbac.transform(objects));
     expect(await allowed(tokens.scraper, proxyGet)).toBe(true);
     expect(await allowed(tokens.scraper, a('create', 'nodes', { subresource: 'proxy' }))).toBe(false);
     expect(await allowed(tokens.scraper, a('list', 'secrets'))).toBe(false);
