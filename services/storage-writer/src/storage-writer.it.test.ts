@@ -6,6 +6,7 @@ import type { RunningService } from '@heapstream/service-runtime';
 import { readTopic, testEnv, testKafka, waitFor } from '@heapstream/testing';
 import {
   diff,
+  dropDatabase,
   expectedEventPoints,
   expectedMetricPoints,
   influxQl,
@@ -26,7 +27,14 @@ const kafka = testKafka('storage-writer-it');
 const running: RunningService[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.shutdown()));
+  await Promise.all(databases.splice(0).map(dropDatabase));
 });
+const databases: string[] = [];
+const setupFor = (overrides: Record<string, string> = {}) => {
+  const s = writerSetup(overrides);
+  databases.push(s.db);
+  return s;
+};
 
 async function until(what: string, expected: PointSet, read: () => Promise<PointSet>, timeoutMs = 60_000): Promise<PointSet> {
   let last: PointSet = new Map();
@@ -36,7 +44,7 @@ async function until(what: string, expected: PointSet, read: () => Promise<Point
 
 describe.each(['heapster', 'wide'] as const)('storage-writer, %s schema, real Kafka and InfluxDB 1.8', (schema) => {
   it('writes metrics, 1m/1h rollups and events; each point reads back with its exact value, tags and time by InfluxQL and Flux', async () => {
-    const setup = writerSetup({ HEAPSTREAM_STORAGE_SCHEMA: schema, HEAPSTREAM_EVENT_MEASUREMENTS: 'both' });
+    const setup = setupFor({ HEAPSTREAM_STORAGE_SCHEMA: schema, HEAPSTREAM_EVENT_MEASUREMENTS: 'both' });
     running.push(await startWriter(setup.env));
     const { prefix, db } = setup;
     const times = recentTimes(3);
@@ -101,7 +109,7 @@ describe.each(['heapster', 'wide'] as const)('storage-writer, %s schema, real Ka
 
 describe('storage-writer, bad input and replays', () => {
   it('dead-letters poison records with the reason, writes the good lines of a partly bad record, and keeps the partition moving', async () => {
-    const setup = writerSetup({ HEAPSTREAM_TOPIC_PARTITIONS: '1' });
+    const setup = setupFor({ HEAPSTREAM_TOPIC_PARTITIONS: '1' });
     running.push(await startWriter(setup.env));
     const { prefix, db } = setup;
     const topic = prefix + TOPICS.metrics.name;
@@ -155,7 +163,7 @@ describe('storage-writer, bad input and replays', () => {
   });
 
   it('replaying the whole topic with a new consumer group rewrites the same points: series and point counts unchanged', async () => {
-    const setup = writerSetup();
+    const setup = setupFor();
     running.push(await startWriter(setup.env));
     const { prefix, db } = setup;
     const batches = simulatedBatches({ cluster: 'test-cluster', nodes: 4, podsPerNode: 3, times: recentTimes(4) });
@@ -183,7 +191,7 @@ describe('storage-writer, bad input and replays', () => {
   });
 
   it('creates one retention policy per tier as configured, and corrects policies that existed with other durations', async () => {
-    const setup = writerSetup({ INFLUX_RETENTION_RAW: '2d', INFLUX_RETENTION_1M: '14d', INFLUX_RETENTION_1H: 'INF' });
+    const setup = setupFor({ INFLUX_RETENTION_RAW: '2d', INFLUX_RETENTION_1M: '14d', INFLUX_RETENTION_1H: 'INF' });
     const { db } = setup;
     await influxQl(`CREATE DATABASE "${db}"`);
     await influxQl(`CREATE RETENTION POLICY "raw" ON "${db}" DURATION 1h REPLICATION 1`);

@@ -252,6 +252,11 @@ export async function influxQl(q: string, db?: string): Promise<{ columns: strin
   return json.results[0]?.series ?? [];
 }
 
+/** Tests drop their database at the end: the shared InfluxDB restarts faster with fewer shards. */
+export async function dropDatabase(db: string): Promise<void> {
+  await influxQl(`DROP DATABASE "${db}"`).catch(() => undefined);
+}
+
 /** Keys in `expected` missing or different in `actual`, and keys only in `actual` (first few). */
 export function diff(expected: PointSet, actual: PointSet): { missing: string[]; wrong: string[]; extra: string[] } {
   const missing: string[] = [];
