@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { decodeEventRecord, metricPointBatchCodec, type MetricPoint, type Resolution } from '@heapstream/contracts';
+import { eventRecordCodec, metricPointBatchCodec, type MetricPoint, type Resolution } from '@heapstream/contracts';
 import { TAGS, toLineProtocol, type StorageSchemaName } from '@heapstream/metric-model';
 import type { Tier } from '@heapstream/influx';
 import { eventToLines, type EventMeasurement } from './event-lines.js';
@@ -61,14 +61,9 @@ export function encodeMessages(messages: readonly KafkaMessage[], route: Route, 
   };
   messages.forEach((message, index) => {
     if (route.kind === 'events') {
-      if (message.value == null || message.value.length === 0) {
-        out.rejections.push({ message: index, reason: 'decode:empty', error: 'record has no value' });
-        return;
-      }
-      const decoded = decodeEventRecord(message.value);
+      const decoded = eventRecordCodec.decode(message.value, message.headers);
       if (!decoded.ok) {
-        const reason = decoded.reason.startsWith('decode:') ? decoded.reason : `decode:${decoded.reason}`;
-        out.rejections.push({ message: index, reason, error: decoded.error });
+        out.rejections.push({ message: index, reason: `decode:${decoded.error.reason}`, error: decoded.error.message });
         return;
       }
       out.items++;

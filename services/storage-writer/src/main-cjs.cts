@@ -5,4 +5,5 @@
  * module.exports, which Node's CJS export detection cannot see); through require()
  * the named imports resolve. Remove once libs/kafka imports kafkajs' default export.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the point of this file
 require('./main.ts');

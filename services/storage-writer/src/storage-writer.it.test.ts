@@ -147,7 +147,7 @@ describe('storage-writer, bad input and replays', () => {
     expect(byKey('p2')?.reason).toBe('decode:unsupported-version');
     expect(byKey('p3')?.reason).toBe('decode:invalid-record');
     expect(byKey('p4')?.reason).toBe('decode:wrong-resolution');
-    expect(byKey('e1')?.reason).toBe('decode:invalid-schema');
+    expect(byKey('e1')?.reason).toBe('decode:invalid-record');
     expect(byKey('conflict-0')).toMatchObject({ reason: 'influx:field-type-conflict' });
     expect(byKey('conflict-0')!.error).toContain('memory/rss');
     expect(byKey('unknown-0')?.reason).toBe('encode:unknown-metric');

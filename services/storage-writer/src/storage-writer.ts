@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
-import { consumerLag, ensureTopics, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
+import { ensureTopics, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
 import {
   endpointOf,
   ensureRetentionPolicies,

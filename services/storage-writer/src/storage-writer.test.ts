@@ -1,0 +1,99 @@
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { encodeEventRecord, metricPointBatchCodec, type EventRecord, type MetricPointBatch } from '@heapstream/contracts';
+import { eventMeasurements, routesOf, storageWriterConfigSchema } from './config.js';
+import { encodeMessages, type EncodeOptions } from './encode.js';
+import { eventTimestampNs, eventToLines } from './event-lines.js';
+import { lagKeepsGrowing } from './lag-monitor.js';
+
+const event: EventRecord = {
+  schemaVersion: '1.0',
+  id: 'uid-1:2',
+  cluster: 'prod',
+  occurrence: 2,
+  occurrenceCount: 2,
+  inferred: false,
+  occurredAt: 1_700_000_000_000,
+  observedAt: 1_700_000_000_500,
+  event: { uid: 'uid-1', namespace: 'web', name: 'api-7.17a', sourceApi: 'v1', type: 'Warning', reason: 'BackOff', message: 'Back-off "restarting" failed, container', reportingController: 'kubelet', sourceHost: 'node a', count: 2 },
+  involvedObject: { kind: 'Pod', namespace: 'web', name: 'api-7', uid: 'pod-uid' },
+};
+
+const message = (value: Buffer | string | null, headers: Record<string, string> = {}): KafkaMessage =>
+  ({ key: Buffer.from('k'), value: typeof value === 'string' ? Buffer.from(value) : value, headers, offset: '0', timestamp: '0', attributes: 0 }) as KafkaMessage;
+
+const options: EncodeOptions = { schema: 'heapster', keepTags: [], clusterName: 'default', eventMeasurements: ['events'] };
+
+describe('event lines', () => {
+  it('maps an occurrence to `events` (withfields layout) with a stable sub-millisecond time', () => {
+    const ts = eventTimestampNs(event);
+    expect(ts / 1_000_000n).toBe(1_700_000_000_000n);
+    expect(eventTimestampNs({ ...event })).toBe(ts);
+    expect(eventTimestampNs({ ...event, id: 'uid-1:3' })).not.toBe(ts);
+    expect(eventToLines(event, { measurements: ['events'], clusterName: 'x' })).toEqual([
+      `events,cluster_name=prod,component=kubelet,hostname=node\\ a,kind=Pod,namespace_name=web,object_name=api-7,reason=BackOff,type=Warning message="Back-off \\"restarting\\" failed, container",count=2i,occurrence=2i,uid="uid-1" ${ts}`,
+    ]);
+  });
+
+  it("writes Heapster's log/events with the core/v1 Event as JSON, and keeps uid as a tag when asked", () => {
+    const [line] = eventToLines(event, { measurements: ['log/events'], clusterName: 'x', keepTags: ['uid'] });
+    expect(line).toMatch(/^log\/events,cluster_name=prod,hostname=node\\ a,pod_name=api-7,uid=uid-1 value="\{/);
+  });
+});
+
+describe('encodeMessages', () => {
+  it('encodes good records, remembers which record each line came from, and rejects the rest with a reason', () => {
+    const batch: Omit<MetricPointBatch, 'schemaVersion'> = { cluster: 'c1', resolution: 'native', producedAt: 1, points: [
+      { metric: 'memory/usage', entityType: 'node', tags: { nodename: 'n1', hostname: 'n1.example' }, timestamp: 1000, value: 5 },
+      { metric: 'memory/usage', entityType: 'node', tags: { nodename: 'n1' }, timestamp: 2000, value: 5.5 },
+      { metric: 'no/such', entityType: 'node', tags: { nodename: 'n1' }, timestamp: 1000, value: 1 },
+    ] };
+    const out = encodeMessages(
+      [
+        message('{bad'),
+        message(metricPointBatchCodec.encode(batch), metricPointBatchCodec.headers()),
+        message(null),
+        message(metricPointBatchCodec.encode({ ...batch, resolution: '1m' })),
+        message(JSON.stringify({ ...batch, schemaVersion: '3.1' })),
+      ],
+      { kind: 'metrics', tier: 'raw', resolution: 'native' },
+      options,
+    );
+    expect(out.lines).toEqual(['memory/usage,cluster_name=c1,nodename=n1,type=node value=5i 1000000000']);
+    expect(out.lineOwner).toEqual([1]);
+    expect(out.rejections.map((r) => [r.message, r.reason])).toEqual([
+      [0, 'decode:invalid-json'],
+      [1, 'encode:not-an-integer'],
+      [2, 'decode:empty'],
+      [3, 'decode:wrong-resolution'],
+      [4, 'decode:unsupported-version'],
+    ]);
+    expect(out.rejections[1]!.error).toContain('2 of 3 points');
+  });
+
+  it('decodes event records and rejects invalid ones', () => {
+    const e = encodeEventRecord(event);
+    const out = encodeMessages([message(e.value, e.headers), message('{"schemaVersion":"1.0"}')], { kind: 'events', tier: 'raw' }, options);
+    expect(out.lines).toHaveLength(1);
+    expect(out.rejections).toEqual([{ message: 1, reason: 'decode:invalid-record', error: expect.any(String) }]);
+  });
+});
+
+describe('config', () => {
+  it('prefixes contracts topic names and routes each to its tier', () => {
+    const c = storageWriterConfigSchema.parse({ KAFKA_BROKERS: '127.0.0.1:9092', INFLUX_URL: 'http://127.0.0.1:8086', HEAPSTREAM_TOPIC_PREFIX: 't1.', HEAPSTREAM_INPUTS: 'metrics,rollup1h' });
+    expect([...routesOf(c)]).toEqual([
+      ['t1.heapstream.metrics.v1', { kind: 'metrics', tier: 'raw', resolution: 'native' }],
+      ['t1.heapstream.metrics.rollup.1h.v1', { kind: 'metrics', tier: '1h', resolution: '1h' }],
+    ]);
+    expect(c.INFLUX_DATABASE).toBe('k8s');
+    expect(eventMeasurements(c)).toEqual(['log/events']);
+    expect(storageWriterConfigSchema.safeParse({ KAFKA_BROKERS: '127.0.0.1:9092', INFLUX_URL: 'x' }).success).toBe(false);
+  });
+
+  it('calls lag growing only after n rising samples', () => {
+    expect(lagKeepsGrowing([1, 2, 3], 3)).toBe(true);
+    expect(lagKeepsGrowing([1, 2, 2], 3)).toBe(false);
+    expect(lagKeepsGrowing([5, 6], 3)).toBe(false);
+  });
+});
