@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
@@ -20,21 +23,22 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = 'services/aggregator/src/main.ts';
 const PARTITIONS = 2;
 const NODES = 6;
-const CYCLES = 36;
-const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
+const CYCLES = 60;
+// Recent: records older than the topic retention (by their timestamp) would be deleted under us.
+const T0 = Math.floor((Date.now() - 2 * 3_600_000) / 3_600_000) * 3_600_000;
 
 const ENV = {
   HEAPSTREAM_ENRICH: 'false',
   AGGREGATOR_ENSURE_TOPICS: 'false',
   HEAPSTREAM_HTTP_PORT: '0',
   AGGREGATOR_SESSION_TIMEOUT: '6s',
-  AGGREGATOR_MAX_BATCH_BYTES: '24000',
+  AGGREGATOR_MAX_BATCH_BYTES: '1024', // one scrape per transaction: many commit points to die between,
   HEAPSTREAM_WINDOW_1M: '1m',
   HEAPSTREAM_WINDOW_1H: '4m',
   HEAPSTREAM_WINDOW_LATENESS: '20s',
   HEAPSTREAM_ROLLUP_CYCLE: '15s',
   KAFKA_COMPRESSION: 'none',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'info',
 };
 
 interface InputRecord {
@@ -100,10 +104,14 @@ async function setup(kafka: Kafka, input: InputRecord[]) {
   ]);
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({
-    topic: t(TOPICS.metricsRaw.name),
-    messages: input.map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: rawScrapeCodec.headers() })),
-  });
+  // One send per few records: Kafka hands consumers whole record batches, and small ones
+  // give the aggregator many transactions to be killed between.
+  for (let i = 0; i < input.length; i += 4) {
+    await producer.send({
+      topic: t(TOPICS.metricsRaw.name),
+      messages: input.slice(i, i + 4).map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: rawScrapeCodec.headers() })),
+    });
+  }
   await producer.disconnect();
   return prefix;
 }
@@ -113,7 +121,7 @@ function startAggregator(prefix: string): ChildProcess {
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...ENV, KAFKA_BROKERS: testEnv().KAFKA_BROKERS, HEAPSTREAM_TOPIC_PREFIX: prefix },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', openSync(join(tmpdir(), `${prefix}log`), 'a'), 'inherit'],
   });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -121,16 +129,15 @@ function startAggregator(prefix: string): ChildProcess {
 }
 const stopped = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
-/** Input records the group has committed past, over all partitions. */
+/** Input records the group has committed past, over all partitions (one admin connection per test file). */
+let admin: ReturnType<Kafka['admin']> | undefined;
 async function committed(kafka: Kafka, prefix: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId: `${prefix}heapstream-aggregator`, topics: [prefix + TOPICS.metricsRaw.name] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
+  if (!admin) {
+    admin = kafka.admin();
+    await admin.connect();
   }
+  const [offsets] = await admin.fetchOffsets({ groupId: `${prefix}heapstream-aggregator`, topics: [prefix + TOPICS.metricsRaw.name] });
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 /** Every committed record of the output topics (read_committed), as sorted lines. */
@@ -155,8 +162,9 @@ async function readOutput(kafka: Kafka, prefix: string, expected: number): Promi
 describe('aggregator against Kafka', () => {
   const kafka = testKafka('aggregator-it');
   const input = recordedInput();
-  afterAll(() => {
+  afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
+    await admin?.disconnect();
   });
 
   it('straight through: exactly the records the core computes, bad records dead-lettered', async () => {
@@ -175,15 +183,19 @@ describe('aggregator against Kafka', () => {
   it('killed with SIGKILL and restarted mid-stream: byte-identical output, nothing lost or duplicated', async () => {
     const prefix = await setup(kafka, input);
     const expected = expectedOutput(input, prefix);
-    const kills = [0.2, 0.45, 0.7];
-    for (const fraction of kills) {
+    const killedAt: number[] = [];
+    for (const target of [0.15, 0.4, 0.65].map((f) => Math.floor(input.length * f))) {
+      const t = Date.now();
       const child = startAggregator(prefix);
       const before = await committed(kafka, prefix);
-      await until('committed >= Math.max(before + 1, Math.floor(input.length * fraction))', async () => (await committed(kafka, prefix)) >= Math.max(before + 1, Math.floor(input.length * fraction)), 90_000);
+      // Kill once this instance has made progress past the target: mid-stream, often mid-transaction.
+      await until('progress', async () => (await committed(kafka, prefix)) >= Math.max(before + 1, target), 90_000);
       child.kill('SIGKILL');
       await stopped(child);
+      killedAt.push(await committed(kafka, prefix));
+      console.log(`killed at ${killedAt.at(-1)} of ${input.length} after ${Date.now() - t}ms (${prefix})`);
     }
-    expect(await committed(kafka, prefix)).toBeLessThan(input.length);
+    expect(killedAt[2]).toBeLessThan(input.length);
     const last = startAggregator(prefix);
     await until('committed === input.length', async () => (await committed(kafka, prefix)) === input.length, 120_000);
     const got = await readOutput(kafka, prefix, expected.length);
@@ -191,7 +203,7 @@ describe('aggregator against Kafka', () => {
     await stopped(last);
     expect(got.length).toBe(expected.length);
     expect(got).toEqual(expected);
-  });
+  }, 400_000);
 
   it('two instances rebalancing partitions: byte-identical output', async () => {
     const prefix = await setup(kafka, input);
@@ -207,5 +219,5 @@ describe('aggregator against Kafka', () => {
     b.kill('SIGTERM');
     await stopped(b);
     expect(got).toEqual(expected);
-  });
+  }, 400_000);
 });
