@@ -4,9 +4,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { rawScrapeCodec, TOPICS } from '@heapstream/contracts';
 import { startSimulator, type Simulator } from '@heapstream/sim';
 import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
+import { dashboardQueries } from './dashboards.js';
 import { DeployedRbac } from './rbac-support.js';
 import { ROOT, SERVICES } from './support.js';
 
@@ -14,8 +16,9 @@ import { ROOT, SERVICES } from './support.js';
  * The container image without a Docker engine: the Dockerfile's shape, and its runtime
  * stage rebuilt in a temporary directory the way the image lays it out (/app/dist from
  * deploy/docker/bundle.mjs, package.json, node_modules, the entrypoint and health
- * check), then run on plain Node: every program starts, and the scraper scrapes the
- * simulated cluster with the token of deploy/'s scraper ServiceAccount.
+ * check), then run on plain Node: every program starts, and the four services, each
+ * with the token of its deploy/ ServiceAccount, carry the simulated cluster's metrics
+ * and events into InfluxDB, where the dashboards' queries find them.
  */
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -113,70 +116,109 @@ describe('the image runtime (rebuilt without Docker)', () => {
   });
 });
 
-describe('the bundled scraper with the deploy/ scraper ServiceAccount token', () => {
+describe('the bundled pipeline, each service with its deploy/ ServiceAccount token', () => {
   const env = testEnv();
   const run = uniqueName('img');
+  const prefix = `${run}.`;
+  const database = run.replace(/-/g, '_');
   const rbac = new DeployedRbac(run);
   const kafka = testKafka();
+  const work = mkdtempSync(join(tmpdir(), 'heapstream-image-run-'));
+  const logs = new Map<string, string[]>();
+  const ports = new Map<string, number>();
+  const basePort = 18_900 + Math.floor(Math.random() * 80);
   let sim: Simulator;
-  let port: number;
 
-  beforeAll(async () => {
-    await rbac.create();
-    const token = await rbac.token('scraper');
-    const work = mkdtempSync(join(tmpdir(), 'heapstream-image-run-'));
-    const kc = await rbac.kubeConfig('scraper');
-    writeFileSync(join(work, 'kubeconfig'), kc.exportConfig());
-    writeFileSync(join(work, 'token'), token);
-    // The simulated kubelets accept the ServiceAccount token, as a kubelet would after its TokenReview.
-    sim = await startSimulator({ kubeconfig: env.KUBECONFIG, nodes: 2, podsPerNode: 2, namePrefix: run.slice(0, 30).replace(/-$/, ''), addressOctet: 100 + Math.floor(Math.random() * 50), kubeletPort: 0, interval: '1s', tokens: [token], outDir: join(work, 'sim'), cleanup: true });
-    await sim.registered();
-    await createTopics(kafka, [{ topic: `${run}.${TOPICS.metricsRaw.name}` }]);
-    mkdirSync(join(work, 'tmp'));
-    port = 18_900 + Math.floor(Math.random() * 90);
-    const child = spawn('sh', [entrypoint, 'scraper'], {
-      env: {
-        PATH: `${join(node, '..')}:/usr/bin:/bin`,
-        HOME: join(work, 'tmp'),
-        HEAPSTREAM_HOME: app,
-        HEAPSTREAM_HTTP_HOST: '127.0.0.1',
-        HEAPSTREAM_HTTP_PORT: String(port),
-        HEAPSTREAM_CLUSTER_NAME: run,
-        HEAPSTREAM_TOPIC_PREFIX: `${run}.`,
-        KAFKA_BROKERS: env.KAFKA_BROKERS,
-        KUBECONFIG: join(work, 'kubeconfig'),
-        KUBELET_AUTH: 'token',
-        KUBELET_TOKEN_FILE: join(work, 'token'),
-        KUBELET_CA_FILE: sim.caFile,
-        SCRAPER_NODE_SELECTOR: `kubernetes.io/hostname in (${sim.nodes().map((n) => n.name).join(',')})`,
-        SCRAPER_INTERVAL: '2s',
-        SCRAPER_TIMEOUT: '1500ms',
-        SCRAPER_SHARDS: '4',
-        POD_NAME: 'heapstream-scraper-0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const url = (service: string) => `http://127.0.0.1:${ports.get(service)}`;
+  const logOf = (service: string) => (logs.get(service) ?? []).join('');
+
+  /** Starts a bundled service through the image entrypoint, with its own token in a kubeconfig. */
+  async function startBundled(service: (typeof SERVICES)[number], extra: Record<string, string>): Promise<void> {
+    const port = basePort + ports.size;
+    ports.set(service, port);
+    const serviceEnv: Record<string, string> = {
+      PATH: `${join(node, '..')}:/usr/bin:/bin`,
+      HOME: join(work, 'home'),
+      HEAPSTREAM_HOME: app,
+      HEAPSTREAM_HTTP_HOST: '127.0.0.1',
+      HEAPSTREAM_HTTP_PORT: String(port),
+      HEAPSTREAM_CLUSTER_NAME: run,
+      HEAPSTREAM_TOPIC_PREFIX: prefix,
+      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      ...extra,
+    };
+    if (service !== 'storage-writer') {
+      const kc = await rbac.kubeConfig(service);
+      writeFileSync(join(work, `${service}.kubeconfig`), kc.exportConfig());
+      serviceEnv.KUBECONFIG = join(work, `${service}.kubeconfig`);
+    }
+    const child = spawn('sh', [entrypoint, service], { env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const log: string[] = [];
+    logs.set(service, log);
     child.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
     child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
     children.push(child);
-    await waitFor('the bundled scraper answers /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, {
+    await waitFor(`bundled ${service} answers /healthz`, async () => (await fetch(`${url(service)}/healthz`).catch(() => undefined))?.ok === true, {
       timeoutMs: 60_000,
-      alive: () => child.exitCode === null || (console.error(log.join('')), false),
+      alive: () => child.exitCode === null || (console.error(`${service} exited:\n${log.join('')}`), false),
     });
-  }, 180_000);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(join(work, 'home'));
+    await rbac.create();
+    const token = await rbac.token('scraper');
+    writeFileSync(join(work, 'scraper.token'), token);
+    // The simulated kubelets accept the scraper's ServiceAccount token, as a kubelet would after its TokenReview.
+    sim = await startSimulator({
+      kubeconfig: env.KUBECONFIG,
+      nodes: 2,
+      podsPerNode: 3,
+      namePrefix: run.slice(0, 30).replace(/-$/, ''),
+      addressOctet: 100 + Math.floor(Math.random() * 50),
+      kubeletPort: 0,
+      interval: '1s',
+      eventsPerSecond: 2,
+      tokens: [token],
+      outDir: join(work, 'sim'),
+      cleanup: true,
+    });
+    await sim.registered();
+    await createTopics(kafka, [{ topic: `${prefix}${TOPICS.metricsRaw.name}`, numPartitions: 2 }]);
+    await startBundled('storage-writer', {
+      INFLUX_URL: env.INFLUX_URL,
+      INFLUX_DATABASE: database,
+      HEAPSTREAM_GROUP_ID: `${run}-storage-writer`,
+      HEAPSTREAM_STORAGE_SCHEMA: 'heapster',
+      HEAPSTREAM_EVENT_MEASUREMENTS: 'both',
+      HEAPSTREAM_FETCH_LINGER: '20ms',
+    });
+    await startBundled('aggregator', { HEAPSTREAM_ROLLUP_CYCLE: '2s', HEAPSTREAM_WINDOW_LATENESS: '3s', HEAPSTREAM_ENRICH: 'true' });
+    await startBundled('event-watcher', { POD_NAME: 'heapstream-event-watcher-a', POD_NAMESPACE: run, EVENTS_FLUSH_INTERVAL: '50ms' });
+    await startBundled('scraper', {
+      KUBELET_AUTH: 'token',
+      KUBELET_TOKEN_FILE: join(work, 'scraper.token'),
+      KUBELET_CA_FILE: sim.caFile,
+      SCRAPER_NODE_SELECTOR: `kubernetes.io/hostname in (${sim.nodes().map((n) => n.name).join(',')})`,
+      SCRAPER_INTERVAL: '2s',
+      SCRAPER_TIMEOUT: '1500ms',
+      SCRAPER_SHARDS: '4',
+      POD_NAME: 'heapstream-scraper-0',
+    });
+  }, 240_000);
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await sim?.stop();
     await rbac.delete();
+    await fetch(`${env.INFLUX_URL}/query?${new URLSearchParams({ q: `DROP DATABASE "${database}"` })}`, { method: 'POST' }).catch(() => undefined);
   }, 60_000);
 
-  it('publishes a raw scrape of every simulated node, and the image health check passes', async () => {
+  it('scraper: publishes a raw scrape of every simulated node, and the image health check passes', async () => {
     const seen = new Set<string>();
     const consumer = kafka.consumer({ groupId: uniqueName('img-reader') });
     await consumer.connect();
-    await consumer.subscribe({ topic: `${run}.${TOPICS.metricsRaw.name}`, fromBeginning: true });
+    await consumer.subscribe({ topic: `${prefix}${TOPICS.metricsRaw.name}`, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         const decoded = rawScrapeCodec.decode(message.value);
@@ -189,9 +231,50 @@ describe('the bundled scraper with the deploy/ scraper ServiceAccount token', ()
     } finally {
       await consumer.disconnect();
     }
-    const health = spawnSync(node, [join(app, 'healthcheck.mjs'), '/healthz'], { env: { HEAPSTREAM_HTTP_PORT: String(port) } });
-    expect(health.status).toBe(0);
-    const ready = spawnSync(node, [join(app, 'healthcheck.mjs'), '/readyz'], { env: { HEAPSTREAM_HTTP_PORT: String(port) } });
-    expect(ready.status).toBe(0);
+    const port = String(ports.get('scraper'));
+    expect(spawnSync(node, [join(app, 'healthcheck.mjs'), '/healthz'], { env: { HEAPSTREAM_HTTP_PORT: port } }).status).toBe(0);
+    // Readiness follows the scrape rounds; poll it with the same script.
+    await waitFor('the health check script sees /readyz', async () => spawnSync(node, [join(app, 'healthcheck.mjs'), '/readyz'], { env: { HEAPSTREAM_HTTP_PORT: port } }).status === 0, { timeoutMs: 30_000 });
+  });
+
+  it('event-watcher: takes the Lease its Role allows, in its own namespace', async () => {
+    const leases = rbac.admin.makeApiClient(CoordinationV1Api);
+    await waitFor('the event-watcher holds heapstream-event-watcher', async () => {
+      const lease = await leases.readNamespacedLease({ namespace: run, name: 'heapstream-event-watcher' }).catch(() => undefined);
+      return lease?.spec?.holderIdentity?.includes('heapstream-event-watcher-a') === true;
+    }, { timeoutMs: 60_000 });
+  });
+
+  it('fills the InfluxDB measurements the dashboards query (raw resolution), events included', async () => {
+    const wanted = [
+      ['heapstream / Cluster', 'CPU usage [A]'],
+      ['heapstream / Nodes', 'CPU usage (millicores) [A]'],
+      ['heapstream / Namespaces & workloads', 'CPU usage by namespace (millicores) [A]'],
+      ['heapstream / Namespaces & workloads', 'CPU usage by workload (millicores) [A]'],
+      ['heapstream / Pods & containers', 'Pod memory working set [A]'],
+      ['heapstream / Pods & containers', 'Container CPU usage (millicores) [A]'],
+      ['heapstream / Events', 'Events by reason [A]'],
+    ];
+    const queries = dashboardQueries({ cluster: run, timeFilter: 'time > now() - 15m' }).filter((q) => wanted.some(([d, p]) => q.dashboard === d && q.panel === p));
+    expect(queries).toHaveLength(wanted.length);
+    const empty = async () => {
+      const out: string[] = [];
+      for (const q of queries) {
+        const res = await fetch(`${env.INFLUX_URL}/query?${new URLSearchParams({ db: database, q: q.query })}`);
+        const body = (await res.json()) as { results?: { series?: unknown[]; error?: string }[] };
+        if (!body.results?.[0]?.series?.length) out.push(`${q.dashboard} / ${q.panel}${body.results?.[0]?.error ? `: ${body.results[0].error}` : ''}`);
+      }
+      return out;
+    };
+    let missing: string[] = [];
+    try {
+      await waitFor('data for every selected panel', async () => (missing = await empty()).length === 0, { timeoutMs: 150_000 });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; still empty: ${missing.join(', ')}\n--- aggregator log tail ---\n${logOf('aggregator').slice(-3000)}\n--- storage-writer log tail ---\n${logOf('storage-writer').slice(-3000)}`);
+    }
+  }, 200_000);
+
+  it('no service was refused by the API server', () => {
+    for (const service of ['scraper', 'event-watcher', 'aggregator']) expect(logOf(service), service).not.toMatch(/\b403\b|[Ff]orbidden/);
   });
 });
