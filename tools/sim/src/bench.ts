@@ -98,7 +98,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
     errors++;
     errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
   };
-  const scrape = (url: string) =>
+  const scrape = (url: string, retried = false): Promise<void> =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
       const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 120_000 }, (res) => {
@@ -115,6 +115,11 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as idle just as we reused it: retry once on a new one.
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) {
+          void scrape(url, true).then(resolve);
+          return;
+        }
         fail(err.code ?? err.message);
         resolve();
       });

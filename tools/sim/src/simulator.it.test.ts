@@ -188,3 +188,36 @@ describe.skipIf(!kubeconfig)('API server that is not there', () => {
     }
   });
 });
+
+describe.skipIf(!kubeconfig)('shutdown', () => {
+  it('leaves what it created without cleanup and deletes it with cleanup', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig!);
+    const core = kc.makeApiClient(CoreV1Api);
+    const start = (prefix: string) =>
+      Simulator.start({
+        kubeconfig,
+        nodes: 1,
+        podsPerNode: 2,
+        namePrefix: prefix,
+        addressOctet: 191 + Math.floor(Math.random() * 40),
+        kubeletPort: 0,
+        outDir: mkdtempSync(join(tmpdir(), 'sim-stop-')),
+      });
+    const kept = await start(`${run}-keep`);
+    await kept.registered();
+    const keptNode = kept.nodes()[0]!.name;
+    await kept.stop();
+    expect((await core.readNode({ name: keptNode })).metadata?.name).toBe(keptNode);
+    await core.deleteNode({ name: keptNode });
+
+    const cleaned = await start(`${run}-clean`);
+    await cleaned.registered();
+    const node = cleaned.nodes()[0]!.name;
+    const ns = `${run}-clean-system`;
+    expect((await core.listNamespacedPod({ namespace: ns })).items.length).toBeGreaterThan(0);
+    await cleaned.stop({ cleanup: true });
+    await expect(core.readNode({ name: node })).rejects.toThrow();
+    expect((await core.listNamespacedPod({ namespace: ns })).items).toEqual([]);
+  });
+});
