@@ -439,7 +439,7 @@ function pipelineDashboard(): Json {
   return dashboard(
     'heapstream-pipeline',
     'heapstream / Pipeline health',
-    "The services' own /metrics, from a Prometheus that scrapes them (pick it in the Prometheus variable; the compose file and the all-in-one overlay do not include one, see docs/operations.md).",
+    "The services' own /metrics, from a Prometheus that scrapes them, picked in the Prometheus variable. docker compose provisions one; on a cluster, add yours (docs/operations.md).",
     [
       { name: 'prometheus', label: 'Prometheus', type: 'datasource', query: 'prometheus', hide: 0, refresh: 1, regex: '', options: [] },
     ],

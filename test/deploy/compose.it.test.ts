@@ -60,7 +60,7 @@ const entrypointPrograms = (() => {
 
 describe('docker-compose.yml', () => {
   it('has Kafka, InfluxDB 1.8, Grafana, the simulated cluster and the four services', () => {
-    expect(Object.keys(services).sort()).toEqual(['aggregator', 'etcd', 'event-watcher', 'grafana', 'influxdb', 'kafka', 'kube-apiserver', 'kube-init', 'kube-ready', 'scraper', 'sim', 'storage-writer'].sort());
+    expect(Object.keys(services).sort()).toEqual(['aggregator', 'etcd', 'event-watcher', 'grafana', 'influxdb', 'kafka', 'kube-apiserver', 'kube-init', 'kube-ready', 'prometheus', 'scraper', 'sim', 'storage-writer'].sort());
     expect(services.kafka!.image).toMatch(/^apache\/kafka:\d/);
     expect(services.kafka!.environment).toMatchObject({ KAFKA_PROCESS_ROLES: 'broker,controller', KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://kafka:9092' });
     expect(services.influxdb!.image).toMatch(/^influxdb:1\.8/);
@@ -165,12 +165,23 @@ describe('docker-compose.yml', () => {
     }
     expect(services.grafana!.volumes).toEqual(
       expect.arrayContaining([
-        './deploy/grafana/provisioning/datasources:/etc/grafana/provisioning/datasources:ro',
+        './deploy/grafana/provisioning/datasources/influxdb.yaml:/etc/grafana/provisioning/datasources/influxdb.yaml:ro',
         './deploy/grafana/provisioning/dashboards:/etc/grafana/provisioning/dashboards:ro',
         './deploy/grafana/dashboards:/etc/grafana/dashboards/heapstream:ro',
       ]),
     );
     for (const s of ONE_SHOT) expect(services[s]!.entrypoint?.[1], s).toMatch(/^\/deploy\/compose\/kube-(init|ready)\.mjs$/);
+  });
+
+  it('has a Prometheus scraping every service, provisioned in Grafana for the pipeline-health dashboard', () => {
+    expect(services.prometheus!.image).toMatch(/^prom\/prometheus:v\d/);
+    const config = parseDocument(readFileSync(join(ROOT, 'deploy/compose/prometheus.yml'), 'utf8')).toJS() as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((t) => t.targets)).sort();
+    // The scraper is reached through the sim container whose network it shares.
+    expect(targets).toEqual(['aggregator:8080', 'event-watcher:8080', 'sim:8080', 'storage-writer:8080']);
+    expect(services.scraper!.network_mode).toBe('service:sim');
+    const ds = parseDocument(readFileSync(join(ROOT, 'deploy/compose/grafana-prometheus.yaml'), 'utf8')).toJS() as { datasources: { type: string; url: string }[] };
+    expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090' })]);
   });
 });
 
