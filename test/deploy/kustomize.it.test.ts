@@ -166,6 +166,17 @@ describe('overlay all-in-one', () => {
     const datasources = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('grafana-datasources-')) as unknown as { data: Record<string, string> };
     expect(datasources.data['influxdb.yaml']).toContain('url: http://influxdb:8086');
   });
+  it('lets only the heapstream services reach Kafka, and only the storage-writer and Grafana reach InfluxDB', () => {
+    type Policy = { spec: { ingress: { from?: { podSelector: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] } };
+    const from = (name: string) => (find(objects, 'NetworkPolicy', name) as unknown as Policy).spec.ingress.flatMap((r) => (r.from ?? []).map((f) => f.podSelector.matchLabels));
+    expect(from('kafka')).toEqual([{ 'app.kubernetes.io/name': 'heapstream' }]);
+    expect(from('influxdb')).toEqual([{ 'app.kubernetes.io/name': 'heapstream', 'app.kubernetes.io/component': 'storage-writer' }, { 'app.kubernetes.io/name': 'grafana' }]);
+    // The selectors match the pods they mean.
+    const labels = (kind: string, name: string) => (find(objects, kind, name) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    expect(labels('Deployment', 'grafana')).toMatchObject({ 'app.kubernetes.io/name': 'grafana' });
+    expect(labels('Deployment', 'heapstream-storage-writer')).toMatchObject({ 'app.kubernetes.io/name': 'heapstream', 'app.kubernetes.io/component': 'storage-writer' });
+  });
+
   it('points the services at the in-namespace Kafka and InfluxDB', () => {
     const env = containerEnv(objects, podSpec(serviceWorkload(objects, 'storage-writer')).containers[0]!);
     expect(env.KAFKA_BROKERS).toBe('kafka:9092');
