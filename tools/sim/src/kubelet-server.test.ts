@@ -55,7 +55,10 @@ describe('simulated kubelets (no API server)', () => {
 
     const metrics = await getKubelet(`${node.url}/metrics/resource`, { ca, token: sim.token });
     expect(metrics.body).toMatch(/^# HELP container_cpu_usage_seconds_total/m);
-    expect(metrics.body).toContain(`node_cpu_usage_seconds_total ${served.node.cpu.usageCoreNanoSeconds / 1e9}`);
+    // The metrics request may fall into the next sample: compare with that sample's truth.
+    const metricsSample = sim.served(node.name).at(-1)!.sampleMs!;
+    const truth = sim.summaryAt(node.name, metricsSample).summary;
+    expect(metrics.body).toContain(`node_cpu_usage_seconds_total ${truth.node.cpu!.usageCoreNanoSeconds! / 1e9}`);
 
     const pods = JSON.parse((await getKubelet(`${node.url}/pods`, { ca, token: sim.token })).body);
     expect(pods.kind).toBe('PodList');
@@ -127,6 +130,45 @@ describe('injected errors', () => {
       expect(new Set(sim.served(0).map((r) => r.outcome))).toEqual(new Set(['5xx', 'invalid', 'reset', 'truncated']));
     } finally {
       await sim.stop();
+    }
+  });
+});
+
+describe('same seed, same payloads', () => {
+  it('two simulators with the same seed and epoch serve byte-identical bodies', async () => {
+    const epoch = Date.UTC(2026, 5, 1);
+    let now = epoch + 3_600_000;
+    const start = (o: number, seed: number) =>
+      Simulator.start({
+        register: false,
+        nodes: 2,
+        podsPerNode: 6,
+        seed,
+        epoch,
+        churn: 100,
+        restartRate: 1,
+        namePrefix: 'same',
+        addressOctet: o,
+        kubeletPort: 0,
+        tokens: ['test-token-123456'],
+        clock: () => now,
+        outDir: mkdtempSync(join(tmpdir(), 'sim-')),
+      });
+    const o = 100 + Math.floor(Math.random() * 40);
+    const [a, b, c] = await Promise.all([start(o, 5), start(o + 50, 5), start(o + 100, 6)]);
+    try {
+      const body = async (s: Simulator, path: string) =>
+        (await getKubelet(`${s.nodes()[1]!.url}${path}`, { ca: readFileSync(s.caFile, 'utf8'), token: 'test-token-123456' })).body;
+      // Only the node addresses differ (each simulator needs its own); /pods carries them as hostIP.
+      const plain = (s: string) => s.replace(/127\.\d+\./g, '127.X.');
+      for (const path of ['/stats/summary', '/metrics/resource', '/pods']) {
+        expect(plain(await body(a, path))).toBe(plain(await body(b, path)));
+        expect(plain(await body(a, path))).not.toBe(plain(await body(c, path)));
+      }
+      now += 25_000;
+      expect(await body(a, '/stats/summary')).toBe(await body(b, '/stats/summary'));
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
     }
   });
 });
