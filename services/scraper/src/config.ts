@@ -19,7 +19,7 @@ export const scraperConfigSchema = kafkaConfigSchema
       .pipe(z.array(z.enum(ADDRESS_TYPES, { message: `each type must be one of ${ADDRESS_TYPES.join(', ')}` })).min(1)),
     SCRAPER_INTERVAL: durationMs('15s'),
     SCRAPER_TIMEOUT: durationMs('10s').describe('per-node request deadline; must be below the interval'),
-    SCRAPER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(256),
+    SCRAPER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64).describe('requests in flight; memory grows with it (about 3 MiB each for a 30-pod node)'),
     SCRAPER_JITTER: durationMs('1s').describe('node start times are spread over this much of each round'),
     SCRAPER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
     SCRAPER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024).describe("the broker's message.max.bytes or less"),

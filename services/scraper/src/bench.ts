@@ -1,0 +1,169 @@
+/**
+ * Scraper benchmark (not a test): a simulator child process serves N nodes × P pods
+ * on loopback without registering them; this process runs the scraper's hot path
+ * (aligned rounds, kubelet client over TLS with a token, parser, batched idempotent
+ * publishing to the real Kafka) for a number of rounds and prints one table.
+ *
+ *   ./heapstream bench scraper --nodes 5000 --pods-per-node 30 --rounds 6
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '@heapstream/contracts';
+import { parseSummary, scrapeToPoints } from '@heapstream/metric-model';
+import { processStats, quantile } from '@heapstream/observability';
+import { repoRoot } from '@heapstream/infra';
+import type { KubeletTarget } from './discovery/kubelet-target.js';
+import { KubeletClient } from './kubelet/kubelet-client.js';
+import { ScrapePublisher } from './publish/scrape-publisher.js';
+import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
+
+interface Options {
+  nodes: number;
+  podsPerNode: number;
+  rounds: number;
+  interval: number;
+  concurrency: number;
+  brokers: string;
+  compression: 'gzip' | 'none';
+}
+
+async function waitForNodes(controlUrl: string, expected: number, alive: () => boolean): Promise<{ name: string; address: string; port: number }[]> {
+  for (;;) {
+    if (!alive()) throw new Error('the simulator exited before it served its nodes');
+    try {
+      const { nodes } = (await (await fetch(`${controlUrl}/truth/nodes`)).json()) as { nodes: { name: string; address: string; port: number }[] };
+      if (nodes.length === expected) return nodes;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function benchScraper(o: Options, log: (line: string) => void = console.log): Promise<void> {
+  const outDir = mkdtempSync(join(tmpdir(), 'scraper-bench-'));
+  const controlPort = 19_500 + Math.floor(Math.random() * 400);
+  const token = `bench-token-${process.pid}`;
+  const sim = spawn(
+    join(repoRoot, 'node_modules/.bin/node'),
+    ['--import', 'tsx', join(repoRoot, 'tools/cli/src/main.ts'), 'sim', '--no-register', '--nodes', String(o.nodes), '--pods-per-node', String(o.podsPerNode), '--interval', `${o.interval / 1000}s`, '--address-octet', '91', '--kubelet-port', '10250', '--token', token, '--out-dir', outDir, '--control-port', String(controlPort)],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') } },
+  );
+  const simAlive = () => sim.exitCode === null;
+  try {
+    log(`starting the simulator: ${o.nodes} nodes × ${o.podsPerNode} pods …`);
+    const nodes = await waitForNodes(`http://127.0.0.1:${controlPort}`, o.nodes, simAlive);
+    const targets: KubeletTarget[] = nodes.map((n) => ({ node: n.name, host: n.address, port: n.port }));
+
+    const kafka = new Kafka({ clientId: 'scraper-bench', brokers: o.brokers.split(','), logLevel: logLevel.NOTHING });
+    const topic = `bench-${process.pid}.${TOPICS.metricsRaw.name}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 12, configEntries: [{ name: 'retention.ms', value: '600000' }] }] });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    const publisher = new ScrapePublisher(producer, { topic, compression: o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None, maxRecordBytes: 16 * 1024 * 1024 });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(outDir, 'bench-token'), token);
+    const client = new KubeletClient({ mode: 'token', tokenFile: join(outDir, 'bench-token'), caFile: join(outDir, 'ca.crt'), insecureSkipVerify: false }, { maxBodyBytes: 64 << 20, maxSockets: o.concurrency });
+
+    let values = 0;
+    let failures = 0;
+    let bytes = 0;
+    const nodeLatencies: number[] = [];
+    const reports: RoundReport[] = [];
+    const scheduler = new RoundScheduler<KubeletTarget>({
+      intervalMs: o.interval,
+      jitterMs: Math.min(2_000, o.interval / 4),
+      concurrency: o.concurrency,
+      targets: () => targets,
+      scrape: async (t) => {
+        try {
+          const res = await client.get(t, '/stats/summary', o.interval - 1_000);
+          const parsed = parseSummary(res.body, { cluster: 'bench', node: t.node, startedAt: res.startedAt, finishedAt: res.finishedAt });
+          await publisher.publish(parsed.scrape);
+          bytes += res.body.length;
+          values += scrapeToPoints(parsed.scrape).length;
+          nodeLatencies.push(Date.now() - res.startedAt);
+        } catch (err) {
+          failures++;
+          throw err;
+        }
+      },
+      onRound: (r) => reports.push(r),
+    });
+
+    // One warm-up round (TLS handshakes, JIT), then the measured rounds at aligned times.
+    log('warm-up round …');
+    await scheduler.runRound(Date.now());
+    values = 0;
+    failures = 0;
+    bytes = 0;
+    nodeLatencies.length = 0;
+    reports.length = 0;
+    const cpuBefore = processStats().cpuSeconds;
+    const simCpuBefore = processStats(sim.pid!).cpuSeconds;
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, processStats().rssBytes)), 250);
+    for (let i = 0; i < o.rounds; i++) {
+      const start = Math.ceil((Date.now() + 1) / o.interval) * o.interval;
+      await new Promise((r) => setTimeout(r, start - Date.now()));
+      await scheduler.runRound(start);
+      log(`round ${i + 1}/${o.rounds}: ${reports.at(-1)!.succeeded}/${reports.at(-1)!.scheduled} nodes in ${reports.at(-1)!.durationMs} ms`);
+    }
+    clearInterval(sampler);
+    await publisher.drain();
+    const cpu = processStats().cpuSeconds - cpuBefore;
+    const simCpu = processStats(sim.pid!).cpuSeconds - simCpuBefore;
+    const durations = reports.map((r) => r.durationMs);
+    const rows: [string, string][] = [
+      ['nodes × pods', `${o.nodes} × ${o.podsPerNode}`],
+      ['interval, compression', `${o.interval / 1000} s, ${o.compression}`],
+      ['rounds measured', String(o.rounds)],
+      ['node scrapes ok / failed', `${nodeLatencies.length} / ${failures}`],
+      ['round time p50 / p99 / max', `${quantile(durations, 0.5)} / ${quantile(durations, 0.99)} / ${Math.max(...durations)} ms`],
+      ['node scrape p50 / p99', `${quantile(nodeLatencies, 0.5)} / ${quantile(nodeLatencies, 0.99)} ms`],
+      ['values per round', String(Math.round(values / o.rounds))],
+      ['values/s (at this interval)', String(Math.round(values / o.rounds / (o.interval / 1000)))],
+      ['kubelet bytes per round', `${(bytes / o.rounds / 1024 / 1024).toFixed(1)} MiB`],
+      ['scraper CPU-s per round', cpu.toFixed(2)],
+      ['scraper CPU-s per million values', (cpu / (values / 1e6)).toFixed(2)],
+      ['scraper peak RSS', `${(peakRss / 1024 / 1024).toFixed(0)} MiB`],
+      ['simulator CPU-s per round (peer)', (simCpu / o.rounds).toFixed(2)],
+      ['simulator RSS (peer)', `${(processStats(sim.pid!).rssBytes / 1024 / 1024).toFixed(0)} MiB`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    log('');
+    for (const [k, v] of rows) log(`${k.padEnd(width)}  ${v}`);
+    client.close();
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  } finally {
+    sim.kill('SIGTERM');
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const o = new Command('scraper-bench')
+    .option('--nodes <n>', 'simulated nodes', (v) => Number(v), 5000)
+    .option('--pods-per-node <n>', 'pods per node', (v) => Number(v), 30)
+    .option('--rounds <n>', 'measured rounds', (v) => Number(v), 4)
+    .option('--interval <ms>', 'scrape interval in ms', (v) => Number(v), 15_000)
+    .option('--concurrency <n>', 'requests in flight (SCRAPER_CONCURRENCY)', (v) => Number(v), 64)
+    .option('--brokers <list>', 'Kafka', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .option('--compression <gzip|none>', 'Kafka record compression (KAFKA_COMPRESSION)', 'none')
+    .parse()
+    .opts<Options>();
+  benchScraper(o).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`scraper bench: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
