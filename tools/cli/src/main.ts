@@ -5,6 +5,7 @@ import { registerSimCommand } from './sim-command.js';
 import { registerTestCommand } from './test-command.js';
 import { registerUpCommand } from './up-command.js';
 import { registerTailCommand } from './tail-command.js';
+import { registerBenchCommand } from './bench-command.js';
 
 const program = new Command('heapstream')
   .description('Kubernetes metrics and events through Kafka into InfluxDB')
@@ -14,6 +15,7 @@ registerInfraCommands(program);
 registerUpCommand(program);
 registerTestCommand(program);
 registerTailCommand(program);
+registerBenchCommand(program);
 registerInspectCommand(program);
 registerSimCommand(program);
 
