@@ -1,8 +1,9 @@
 import { nodeKey, rollupKey, type MetricPoint, type RateSeriesState, type MetricPointBatch, type RawScrape, type Resolution } from '@heapstream/contracts';
-import { RateTracker, findMetric, scrapeToPoints, seriesKey, TAGS } from '@heapstream/metric-model';
+import { RateTracker, findMetric, scrapeToPoints, TAGS } from '@heapstream/metric-model';
+import { windowSeriesKey } from './series.js';
 import { enrichScrape, type MetadataSource } from './enrich.js';
 import { bucketPoints, rollupTargets, type BucketEntry } from './rollups.js';
-import { WindowSet, windowPoint, windowStart, type WindowAcc, type WindowSpec } from './windows.js';
+import { accResolution, WindowSet, windowPoint, windowStart, type WindowAcc, type WindowSpec } from './windows.js';
 
 /*
  * The aggregator's whole computation for one input partition, with no I/O and no
@@ -197,7 +198,7 @@ export class PartitionProcessor {
       specs.push(spec);
       this.indexEnd(end, owner);
     }
-    if (specs.length > 0) set.add(p, seriesKey(p), specs);
+    if (specs.length > 0) set.add(p, windowSeriesKey(p), specs);
   }
 
   private indexEnd(end: number, owner: string): void {
@@ -228,7 +229,7 @@ export class PartitionProcessor {
         let set = this.windows.get(owner);
         if (!set) this.windows.set(owner, (set = new WindowSet()));
         for (const p of points) {
-          set.add(p, seriesKey(p), this.settings.windows);
+          set.add(p, windowSeriesKey(p), this.settings.windows);
           for (const spec of this.settings.windows) this.indexEnd(windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs, owner);
         }
         this.dirty.add(owner);
@@ -247,7 +248,7 @@ export class PartitionProcessor {
         this.dirty.add(owner);
         if (set.size === 0 && !owner.startsWith('node/')) this.windows.delete(owner);
         for (const spec of this.settings.windows) {
-          const points = closed.filter((a) => a.resolution === spec.resolution).map(windowPoint);
+          const points = closed.filter((a) => accResolution(a) === spec.resolution).map(windowPoint);
           if (points.length > 0) out.push({ stream: spec.resolution, key: owner, batch: this.batch(cluster, spec.resolution, producedAt, points) });
         }
       }
@@ -310,8 +311,8 @@ export class PartitionProcessor {
       this.nodes.set(s.owner.slice('node/'.length), { rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
     }
     if (s.windows.length > 0) {
-      this.windows.set(s.owner, WindowSet.restore(s.windows, (a) => seriesKey(a)));
-      for (const a of s.windows) this.indexEnd(a.end, s.owner);
+      this.windows.set(s.owner, WindowSet.restore(s.windows));
+      for (const a of s.windows) this.indexEnd(a[3], s.owner);
     }
   }
 

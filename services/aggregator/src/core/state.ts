@@ -13,21 +13,8 @@ import type { OwnerState, PartitionState } from './processor.js';
 
 export const STATE_VERSION = 1;
 
-const windowAccSchema = z.object({
-  resolution: z.enum(['1m', '1h']),
-  start: z.number(),
-  end: z.number(),
-  metric: z.string(),
-  entityType: z.enum(ENTITY_TYPES),
-  tags: z.record(z.string(), z.string()),
-  min: z.number(),
-  max: z.number(),
-  sum: z.number(),
-  count: z.number(),
-  last: z.number(),
-  lastAt: z.number(),
-  members: z.number().optional(),
-});
+/** WindowAcc tuple: [series, resolution, start, end, min, max, sum, count, last, lastAt, members]. */
+const windowAccSchema = z.tuple([z.string(), z.enum(['1m', '1h']), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
 
 export const ownerStateSchema = z.object({
   v: z.literal(STATE_VERSION),

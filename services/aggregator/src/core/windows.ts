@@ -1,92 +1,67 @@
-import type { EntityType, MetricPoint, Resolution } from '@heapstream/contracts';
+import type { MetricPoint, Resolution } from '@heapstream/contracts';
+import { parseSeriesKey } from './series.js';
 
-/** One open event-time window of one series: everything needed to emit it, and to checkpoint it. */
-export interface WindowAcc {
-  resolution: Exclude<Resolution, 'native'>;
-  start: number;
-  end: number;
-  metric: string;
-  entityType: EntityType;
-  tags: Record<string, string>;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-  last: number;
-  /** Timestamp of the point `last` came from: a late point never replaces a newer last. */
-  lastAt: number;
-  /** Hierarchy rollups: members of the latest point. */
-  members?: number;
-}
+export type WindowResolution = Exclude<Resolution, 'native'>;
 
 export interface WindowSpec {
-  resolution: Exclude<Resolution, 'native'>;
+  resolution: WindowResolution;
   sizeMs: number;
 }
 
+/**
+ * One open event-time window of one series. A tuple, because millions of them are
+ * kept and checkpointed: [series, resolution, start, end, min, max, sum, count, last,
+ * lastAt (time of the point `last` came from), members (rollups; -1 when none)].
+ */
+export type WindowAcc = [string, WindowResolution, number, number, number, number, number, number, number, number, number];
+const MIN = 4, MAX = 5, SUM = 6, COUNT = 7, LAST = 8, LAST_AT = 9, MEMBERS = 10;
+
 export const windowStart = (t: number, sizeMs: number): number => Math.floor(t / sizeMs) * sizeMs;
+export const accEnd = (a: WindowAcc): number => a[3];
+export const accResolution = (a: WindowAcc): WindowResolution => a[1];
 
 /** Pure: fold one native point into an accumulator (creating it when absent). */
-export function foldPoint(acc: WindowAcc | undefined, p: MetricPoint, spec: WindowSpec, seriesTags: Record<string, string>): WindowAcc {
+export function foldPoint(acc: WindowAcc | undefined, p: MetricPoint, spec: WindowSpec, series: string): WindowAcc {
   if (!acc) {
     const start = windowStart(p.timestamp, spec.sizeMs);
-    const created: WindowAcc = {
-      resolution: spec.resolution,
-      start,
-      end: start + spec.sizeMs,
-      metric: p.metric,
-      entityType: p.entityType,
-      tags: seriesTags,
-      min: p.value,
-      max: p.value,
-      sum: p.value,
-      count: 1,
-      last: p.value,
-      lastAt: p.timestamp,
-    };
-    if (p.members !== undefined) created.members = p.members;
-    return created;
+    return [series, spec.resolution, start, start + spec.sizeMs, p.value, p.value, p.value, 1, p.value, p.timestamp, p.members ?? -1];
   }
-  if (p.value < acc.min) acc.min = p.value;
-  if (p.value > acc.max) acc.max = p.value;
-  acc.sum += p.value;
-  acc.count += 1;
-  if (p.timestamp >= acc.lastAt) {
-    acc.last = p.value;
-    acc.lastAt = p.timestamp;
-    if (p.members !== undefined) acc.members = p.members;
+  if (p.value < acc[MIN]) acc[MIN] = p.value;
+  if (p.value > acc[MAX]) acc[MAX] = p.value;
+  acc[SUM] += p.value;
+  acc[COUNT] += 1;
+  // A late point never replaces the last of a newer one.
+  if (p.timestamp >= acc[LAST_AT]) {
+    acc[LAST] = p.value;
+    acc[LAST_AT] = p.timestamp;
+    if (p.members !== undefined) acc[MEMBERS] = p.members;
   }
   return acc;
 }
 
-/** A closed window as the point the rollup topics carry: value = mean, timestamp = window start. */
+/** A closed window as the point the rollup topics carry: value = mean, timestamp = window start, tags sorted. */
 export function windowPoint(acc: WindowAcc): MetricPoint {
-  const p: MetricPoint = {
-    metric: acc.metric,
-    entityType: acc.entityType,
-    tags: acc.tags,
-    timestamp: acc.start,
-    value: acc.sum / acc.count,
-    window: { start: acc.start, end: acc.end, min: acc.min, max: acc.max, sum: acc.sum, count: acc.count, last: acc.last },
-  };
-  if (acc.members !== undefined) p.members = acc.members;
+  const [series, , start, end, min, max, sum, count, last, , members] = acc;
+  const { metric, entityType, tags } = parseSeriesKey(series);
+  const p: MetricPoint = { metric, entityType, tags, timestamp: start, value: sum / count, window: { start, end, min, max, sum, count, last } };
+  if (members >= 0) p.members = members;
   return p;
 }
 
 /**
- * The open windows of one owner (a node, or a rollup entity). Keyed by
- * resolution, series and window start, in insertion order, which the checkpoint keeps:
- * a restored owner emits its windows in the same order as one that never stopped.
+ * The open windows of one owner (a node, or a rollup entity), in insertion order,
+ * which the checkpoint keeps: a restored owner emits its windows in the same order as
+ * one that never stopped.
  */
 export class WindowSet {
-  readonly open = new Map<string, WindowAcc>();
+  private readonly open = new Map<string, WindowAcc>();
 
   add(p: MetricPoint, series: string, specs: readonly WindowSpec[]): void {
     for (const spec of specs) {
-      const key = `${spec.resolution}\u0000${windowStart(p.timestamp, spec.sizeMs)}\u0000${series}`;
+      const key = `${spec.resolution}${windowStart(p.timestamp, spec.sizeMs)}\u0004${series}`;
       const acc = this.open.get(key);
-      const next = foldPoint(acc, p, spec, p.tags);
-      if (!acc) this.open.set(key, next);
+      if (acc) foldPoint(acc, p, spec, series);
+      else this.open.set(key, foldPoint(undefined, p, spec, series));
     }
   }
 
@@ -94,7 +69,7 @@ export class WindowSet {
   close(watermark: number, latenessMs: number): WindowAcc[] {
     const closed: WindowAcc[] = [];
     for (const [key, acc] of this.open) {
-      if (acc.end + latenessMs <= watermark) {
+      if (acc[3] + latenessMs <= watermark) {
         closed.push(acc);
         this.open.delete(key);
       }
@@ -110,9 +85,9 @@ export class WindowSet {
     return [...this.open.values()];
   }
 
-  static restore(accs: readonly WindowAcc[], seriesOf: (acc: WindowAcc) => string): WindowSet {
+  static restore(accs: readonly WindowAcc[]): WindowSet {
     const set = new WindowSet();
-    for (const a of accs) set.open.set(`${a.resolution}\u0000${a.start}\u0000${seriesOf(a)}`, { ...a });
+    for (const a of accs) set.open.set(`${a[1]}${a[2]}\u0004${a[0]}`, [...a] as WindowAcc);
     return set;
   }
 }

@@ -1,0 +1,39 @@
+import type { EntityType, MetricPoint } from '@heapstream/contracts';
+
+/*
+ * The aggregator's own series key for windows and rollups: metric, entity type and the
+ * sorted tags, joined with control characters (which no metric name, tag key or tag
+ * value contains) so it is cheap to build and can be parsed back. The tag part is
+ * cached per tags object: the points of one entity share one tags object.
+ */
+
+const tagParts = new WeakMap<Record<string, string>, string>();
+
+function tagPart(tags: Record<string, string>): string {
+  let s = tagParts.get(tags);
+  if (s === undefined) {
+    s = Object.keys(tags)
+      .sort()
+      .map((k) => `${k}\u0002${tags[k]}`)
+      .join('\u0003');
+    tagParts.set(tags, s);
+  }
+  return s;
+}
+
+export function windowSeriesKey(p: Pick<MetricPoint, 'metric' | 'entityType' | 'tags'>): string {
+  return `${p.metric}\u0001${p.entityType}\u0001${tagPart(p.tags)}`;
+}
+
+/** Key -> metric, entity type and tags (sorted by key): what a window point carries. */
+export function parseSeriesKey(key: string): { metric: string; entityType: EntityType; tags: Record<string, string> } {
+  const [metric = '', entityType = '', tagText = ''] = key.split('\u0001');
+  const tags: Record<string, string> = {};
+  if (tagText) {
+    for (const kv of tagText.split('\u0003')) {
+      const i = kv.indexOf('\u0002');
+      tags[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+  }
+  return { metric, entityType: entityType as EntityType, tags };
+}
