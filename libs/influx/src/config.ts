@@ -44,6 +44,7 @@ export const influxConfigSchema = z
     INFLUX_BATCH_LINES: z.coerce.number().int().min(1).default(5_000),
     INFLUX_BATCH_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
     INFLUX_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+    INFLUX_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2).describe('write requests in flight at once per writer'),
   })
   .transform((c, ctx) => {
     if (c.INFLUX_DATABASE && c.INFLUX_BUCKET) {

@@ -101,6 +101,16 @@ describe('InfluxWriter', () => {
     expect(fake.requests.slice(2).map((r) => r.length)).toEqual([3, 3, 1]);
   });
 
+  it('keeps several requests in flight and still counts every line once', async () => {
+    const fake = fakeInflux({ failFirst: 1 });
+    const writer = new InfluxWriter(ep, { maxLines: 10, maxBytes: 1 << 20, backoff: fast, post: fake.post, concurrency: 3 });
+    const lines = Array.from({ length: 95 }, (_, i) => (i === 50 ? `bad v=${i} ${i}` : `m v=${i}i ${i}`));
+    const result = await writer.write('db/rp', lines);
+    expect(result.written).toBe(94);
+    expect(result.rejected.map((r) => r.index)).toEqual([50]);
+    expect(fake.stored.size).toBe(94);
+  });
+
   it('halves a batch InfluxDB finds too large', async () => {
     const fake = fakeInflux({ maxLines: 2 });
     const writer = new InfluxWriter(ep, { maxLines: 100, maxBytes: 1 << 20, backoff: fast, post: fake.post });

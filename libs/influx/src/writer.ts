@@ -33,6 +33,8 @@ export interface InfluxWriterOptions {
   maxBytes: number;
   backoff: BackoffOptions;
   precision?: 'ns' | 'ms' | 's';
+  /** Requests in flight at once (default 1). */
+  concurrency?: number;
   /** Tests replace the transport. */
   post?: typeof postLines;
 }
@@ -59,7 +61,18 @@ export class InfluxWriter {
 
   async write(bucket: string, lines: readonly string[], hooks: WriteHooks = {}): Promise<WriteResult> {
     const result: WriteResult = { written: 0, rejected: [], requests: 0 };
-    for (const chunk of this.chunks(lines)) result.written += await this.isolate(bucket, lines, chunk, hooks, result);
+    const chunks = this.chunks(lines);
+    // A few requests in flight: InfluxDB indexes one while the next is on the wire.
+    const worker = async () => {
+      for (let next = chunks.next(); !next.done; next = chunks.next()) {
+        const written = await this.isolate(bucket, lines, next.value, hooks, result);
+        result.written += written;
+      }
+    };
+    const workers = Array.from({ length: Math.max(1, this.options.concurrency ?? 1) }, worker);
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     return result;
   }
 

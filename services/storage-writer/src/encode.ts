@@ -35,15 +35,10 @@ export interface EncodedBatch {
   items: number;
 }
 
-/** Adds cluster_name from the batch once per distinct tags object, so metric-model's tag cache still hits. */
-function withCluster(points: readonly MetricPoint[], cluster: string): MetricPoint[] {
-  const seen = new Map<Record<string, string>, Record<string, string>>();
-  return points.map((p) => {
-    if (p.tags[TAGS.clusterName]) return p;
-    let tags = seen.get(p.tags);
-    if (!tags) seen.set(p.tags, (tags = { ...p.tags, [TAGS.clusterName]: cluster }));
-    return { ...p, tags };
-  });
+/** Adds cluster_name from the batch where a point has none; the decoded batch is ours to change. */
+function withCluster(points: MetricPoint[], cluster: string): MetricPoint[] {
+  for (const p of points) p.tags[TAGS.clusterName] ||= cluster;
+  return points;
 }
 
 /**

@@ -105,6 +105,7 @@ export class StorageWriter {
       maxBytes: config.INFLUX_BATCH_BYTES,
       backoff: { initialMs: 200, maxMs: config.INFLUX_RETRY_MAX_MS, jitter: 0.3 },
       precision: 'ns',
+      concurrency: config.INFLUX_WRITE_CONCURRENCY,
     });
     this.deadLetters = new DeadLetterPublisher(kafka, deadLetterTopic(config), SERVICE_NAME, config);
     this.encodeOptions = {
@@ -140,7 +141,13 @@ export class StorageWriter {
         logger: this.logger,
         metrics: this.metrics,
         // The linger: a fetch waits up to this long for minBytes, so small records arrive as one batch.
-        consumer: { minBytes: this.config.HEAPSTREAM_FETCH_MIN_BYTES, maxWaitTimeInMs: this.config.HEAPSTREAM_FETCH_LINGER },
+        // maxBytes bounds memory: a fetch's records are decoded (JSON is ~10x its gzip size) and held until written.
+        consumer: {
+          minBytes: this.config.HEAPSTREAM_FETCH_MIN_BYTES,
+          maxWaitTimeInMs: this.config.HEAPSTREAM_FETCH_LINGER,
+          maxBytes: this.config.HEAPSTREAM_FETCH_MAX_BYTES,
+          maxBytesPerPartition: Math.min(this.config.HEAPSTREAM_FETCH_MAX_BYTES, 4 * 1024 * 1024),
+        },
       },
       () => this.start(),
     );
