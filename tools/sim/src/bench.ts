@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -88,7 +89,8 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
   log(`simulator pid ${pid} ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: cpu ${atReady.cpuSeconds.toFixed(1)} s, rss ${mib(atReady.rssBytes)}, fds ${atReady.fds}`);
 
   const ca = readFileSync(ready.caFile, 'utf8');
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca, maxCachedSessions: o.nodes });
+  // One client TLS context for all connections: passing `ca` instead builds one per connection.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, secureContext: createSecureContext({ ca }), maxCachedSessions: o.nodes });
   const urls = Array.from({ length: o.nodes }, (_, i) => `https://127.${o.addressOctet}.${Math.floor(i / 250)}.${(i % 250) + 1}:10250${o.path}`);
   const latencies: number[] = [];
   let bytes = 0;
