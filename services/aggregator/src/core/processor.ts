@@ -3,7 +3,7 @@ import { RateTracker, findMetric, scrapeToPoints, TAGS } from '@heapstream/metri
 import { windowSeriesKey } from './series.js';
 import { enrichScrape, type MetadataSource } from './enrich.js';
 import { bucketPoints, rollupTargets, type BucketEntry } from './rollups.js';
-import { accResolution, WindowSet, windowPoint, windowStart, type WindowAcc, type WindowSpec } from './windows.js';
+import { accResolution, WindowSet, windowPoint, windowStart, type SeriesWindows, type WindowSpec } from './windows.js';
 
 /*
  * The aggregator's whole computation for one input partition, with no I/O and no
@@ -311,8 +311,9 @@ export class PartitionProcessor {
       this.nodes.set(s.owner.slice('node/'.length), { rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
     }
     if (s.windows.length > 0) {
-      this.windows.set(s.owner, WindowSet.restore(s.windows));
-      for (const a of s.windows) this.indexEnd(a[3], s.owner);
+      const set = WindowSet.restore(s.windows);
+      this.windows.set(s.owner, set);
+      for (const end of set.ends()) this.indexEnd(end, s.owner);
     }
   }
 
@@ -331,7 +332,7 @@ export interface OwnerState {
   lastSeen?: number;
   rates?: RateSeriesState[];
   starts?: [string, number][];
-  windows: WindowAcc[];
+  windows: SeriesWindows[];
 }
 
 export interface PartitionState {

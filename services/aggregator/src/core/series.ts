@@ -21,8 +21,16 @@ function tagPart(tags: Record<string, string>): string {
   return s;
 }
 
+const keys = new WeakMap<Record<string, string>, Map<string, string>>();
+
+/** Interned per tags object: the same string instance every time, so Map lookups hash it once. */
 export function windowSeriesKey(p: Pick<MetricPoint, 'metric' | 'entityType' | 'tags'>): string {
-  return `${p.metric}\u0001${p.entityType}\u0001${tagPart(p.tags)}`;
+  let byMetric = keys.get(p.tags);
+  if (!byMetric) keys.set(p.tags, (byMetric = new Map()));
+  const id = p.entityType + p.metric;
+  let key = byMetric.get(id);
+  if (key === undefined) byMetric.set(id, (key = `${p.metric}\u0001${p.entityType}\u0001${tagPart(p.tags)}`));
+  return key;
 }
 
 /** Key -> metric, entity type and tags (sorted by key): what a window point carries. */

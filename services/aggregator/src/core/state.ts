@@ -13,8 +13,9 @@ import type { OwnerState, PartitionState } from './processor.js';
 
 export const STATE_VERSION = 1;
 
-/** WindowAcc tuple: [series, resolution, start, end, min, max, sum, count, last, lastAt, members]. */
-const windowAccSchema = z.tuple([z.string(), z.enum(['1m', '1h']), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
+/** One series' open windows: [series, [resolution, start, end, min, max, sum, count, last, lastAt, members]...]. */
+const accSchema = z.tuple([z.enum(['1m', '1h']), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
+const windowAccSchema = z.tuple([z.string()], accSchema);
 
 export const ownerStateSchema = z.object({
   v: z.literal(STATE_VERSION),

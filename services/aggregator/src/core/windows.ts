@@ -48,46 +48,69 @@ export function windowPoint(acc: WindowAcc): MetricPoint {
   return p;
 }
 
+/** Checkpoint form of one series' open windows: [series, ...accs without the series]. */
+export type SeriesWindows = [string, ...(number | string)[][]];
+
 /**
- * The open windows of one owner (a node, or a rollup entity), in insertion order,
- * which the checkpoint keeps: a restored owner emits its windows in the same order as
- * one that never stopped.
+ * The open windows of one owner (a node, or a rollup entity), grouped by series in
+ * first-seen order, which the checkpoint keeps: a restored owner emits its windows in
+ * the same order as one that never stopped. A series whose windows all closed is
+ * removed, so both re-add it at the end.
  */
 export class WindowSet {
-  private readonly open = new Map<string, WindowAcc>();
+  private readonly bySeries = new Map<string, WindowAcc[]>();
+  private count = 0;
 
   add(p: MetricPoint, series: string, specs: readonly WindowSpec[]): void {
+    let list = this.bySeries.get(series);
+    if (!list) this.bySeries.set(series, (list = []));
     for (const spec of specs) {
-      const key = `${spec.resolution}${windowStart(p.timestamp, spec.sizeMs)}\u0004${series}`;
-      const acc = this.open.get(key);
+      const start = windowStart(p.timestamp, spec.sizeMs);
+      const acc = list.find((a) => a[2] === start && a[1] === spec.resolution);
       if (acc) foldPoint(acc, p, spec, series);
-      else this.open.set(key, foldPoint(undefined, p, spec, series));
+      else {
+        list.push(foldPoint(undefined, p, spec, series));
+        this.count++;
+      }
     }
   }
 
-  /** Removes and returns the windows with end + lateness <= watermark, in insertion order. */
+  /** Removes and returns the windows with end + lateness <= watermark, in order. */
   close(watermark: number, latenessMs: number): WindowAcc[] {
     const closed: WindowAcc[] = [];
-    for (const [key, acc] of this.open) {
-      if (acc[3] + latenessMs <= watermark) {
-        closed.push(acc);
-        this.open.delete(key);
+    for (const [series, list] of this.bySeries) {
+      let kept = 0;
+      for (const acc of list) {
+        if (acc[3] + latenessMs <= watermark) closed.push(acc);
+        else list[kept++] = acc;
       }
+      list.length = kept;
+      if (kept === 0) this.bySeries.delete(series);
     }
+    this.count -= closed.length;
     return closed;
   }
 
   get size(): number {
-    return this.open.size;
+    return this.count;
   }
 
-  snapshot(): WindowAcc[] {
-    return [...this.open.values()];
+  ends(): number[] {
+    const out: number[] = [];
+    for (const list of this.bySeries.values()) for (const a of list) out.push(a[3]);
+    return out;
   }
 
-  static restore(accs: readonly WindowAcc[]): WindowSet {
+  snapshot(): SeriesWindows[] {
+    return [...this.bySeries].map(([series, list]) => [series, ...list.map((a) => a.slice(1))]);
+  }
+
+  static restore(groups: readonly SeriesWindows[]): WindowSet {
     const set = new WindowSet();
-    for (const a of accs) set.open.set(`${a[1]}${a[2]}\u0004${a[0]}`, [...a] as WindowAcc);
+    for (const [series, ...accs] of groups) {
+      set.bySeries.set(series, accs.map((a) => [series, ...a] as WindowAcc));
+      set.count += accs.length;
+    }
     return set;
   }
 }
