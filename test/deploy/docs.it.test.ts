@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baseConfigSchema } from '@heapstream/service-runtime';
+import { withReference } from './config-reference.js';
 import { ROOT, SERVICE_SCHEMAS, SERVICES, schemaKeys } from './support.js';
 
 // The operations guide and the README's install section stay in step with the code.
@@ -10,6 +11,10 @@ const operations = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 describe('docs/operations.md', () => {
+  it('has the configuration reference the schemas generate (npx tsx test/deploy/config-reference.ts)', () => {
+    expect(operations).toBe(withReference(operations));
+  });
+
   it.each(SERVICES)('lists every setting %s reads in the configuration reference', (service) => {
     const keys = [...schemaKeys(baseConfigSchema), ...schemaKeys(SERVICE_SCHEMAS[service])];
     expect(keys.filter((k) => !operations.includes(`\`${k}\``))).toEqual([]);
