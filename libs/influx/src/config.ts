@@ -38,7 +38,7 @@ export const influxConfigSchema = z
     INFLUX_RETENTION_RAW: retention('7d'),
     INFLUX_RETENTION_1M: retention('30d'),
     INFLUX_RETENTION_1H: retention('365d'),
-    INFLUX_SETUP: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('create or correct database and retention policies at start (1.x)'),
+    INFLUX_SETUP: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('create or correct the database and retention policies (1.x) or buckets (2.x) at start; false on 3.x'),
     INFLUX_GZIP: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     INFLUX_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     INFLUX_BATCH_LINES: z.coerce.number().int().min(1).default(5_000),

@@ -5,3 +5,4 @@ export { parseLineHead, linesNamedBy, droppedCount } from './line-parse.js';
 export { InfluxWriter, type WriteResult, type RejectedLine, type WriteHooks, type InfluxWriterOptions } from './writer.js';
 export { ensureRetentionPolicies, shardDurationFor, type RetentionPolicyChange } from './setup.js';
 export { endpointOf } from './endpoint.js';
+export { ensureBuckets, type BucketChange } from './buckets.js';

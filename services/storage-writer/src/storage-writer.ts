@@ -4,6 +4,7 @@ import { Counter, Histogram } from 'prom-client';
 import { ensureTopics, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
 import {
   endpointOf,
+  ensureBuckets,
   ensureRetentionPolicies,
   InfluxWriteError,
   InfluxWriter,
@@ -166,23 +167,30 @@ export class StorageWriter {
     })());
   }
 
-  /** Database and retention policies (1.x), retried until they exist; re-run after a 404. */
+  /** Database and retention policies (1.x) or buckets (2.x), retried until they exist; re-run after a 404. */
   ensureSchema(again = false): Promise<void> {
     if (again) this.setup = undefined;
     return (this.setup ??= (async () => {
-      if (!this.config.INFLUX_SETUP || !this.config.INFLUX_DATABASE) return;
-      const changes = await retry(() => ensureRetentionPolicies(this.endpoint, Object.values(this.targets)), {
-        isRetryable: () => !this.closing.signal.aborted,
-        signal: this.closing.signal,
-        backoff: { initialMs: 500, maxMs: this.config.INFLUX_RETRY_MAX_MS, jitter: 0.3 },
-        onRetry: (err) => {
-          this.setupError = (err as Error).message;
-          this.once.warn('influx-setup', 'failing', { err: this.setupError }, 'InfluxDB database/retention policy setup failing; retrying');
+      if (!this.config.INFLUX_SETUP) return;
+      const targets = Object.values(this.targets);
+      const changes = await retry(
+        async () =>
+          this.config.INFLUX_DATABASE
+            ? (await ensureRetentionPolicies(this.endpoint, targets)).map((c) => ({ name: `${c.database}.${c.retentionPolicy}`, ...c }))
+            : (await ensureBuckets(this.endpoint, targets)).map((c) => ({ name: c.bucket, ...c })),
+        {
+          isRetryable: () => !this.closing.signal.aborted,
+          signal: this.closing.signal,
+          backoff: { initialMs: 500, maxMs: this.config.INFLUX_RETRY_MAX_MS, jitter: 0.3 },
+          onRetry: (err) => {
+            this.setupError = (err as Error).message;
+            this.once.warn('influx-setup', 'failing', { err: this.setupError }, 'InfluxDB database/retention setup failing; retrying');
+          },
         },
-      });
+      );
       this.setupError = undefined;
       this.once.recovered('influx-setup');
-      for (const c of changes.filter((c) => c.action !== 'unchanged')) this.logger.info({ change: c }, `retention policy ${c.retentionPolicy} ${c.action}`);
+      for (const c of changes.filter((c) => c.action !== 'unchanged')) this.logger.info({ change: c }, `retention of ${c.name} ${c.action}`);
     })());
   }
 
