@@ -111,6 +111,18 @@ describe('InfluxWriter', () => {
     expect(fake.stored.size).toBe(94);
   });
 
+  it('waits at least as long as Retry-After asks', async () => {
+    let calls = 0;
+    const post = async () => {
+      if (calls++ === 0) throw new InfluxWriteError('retryable', 'InfluxDB 429', 429, 300);
+    };
+    const writer = new InfluxWriter(ep, { maxLines: 10, maxBytes: 1 << 20, backoff: fast, post });
+    const started = performance.now();
+    await writer.write('db/rp', ['m v=1 1']);
+    expect(calls).toBe(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
   it('halves a batch InfluxDB finds too large', async () => {
     const fake = fakeInflux({ maxLines: 2 });
     const writer = new InfluxWriter(ep, { maxLines: 100, maxBytes: 1 << 20, backoff: fast, post: fake.post });
