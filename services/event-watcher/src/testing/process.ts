@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -28,53 +29,54 @@ export async function buildWatcherBundle(): Promise<string> {
   return outfile;
 }
 
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export interface WatcherProcess {
   name: string;
   child: ChildProcess;
-  /** Base URL of /readyz and /metrics, once the service logged it. */
+  /** Base URL of /readyz and /metrics (answers once the service is up). */
   url: Promise<string>;
   exited: Promise<number | null>;
   isLeader(): Promise<boolean>;
   ready(): Promise<boolean>;
 }
 
-export function spawnWatcher(bundle: string, name: string, env: Record<string, string>, logDir: string): WatcherProcess {
+export async function spawnWatcher(bundle: string, name: string, env: Record<string, string>, logDir: string): Promise<WatcherProcess> {
   mkdirSync(logDir, { recursive: true });
+  const port = await freePort();
+  const log = createWriteStream(join(logDir, `${name}.log`));
   const child = spawn(process.execPath, [bundle], {
     cwd: root,
-    env: { ...process.env, HEAPSTREAM_HTTP_PORT: '0', LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    env: { ...process.env, HEAPSTREAM_HTTP_PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = createWriteStream(join(logDir, `${name}.log`));
   child.stderr!.pipe(log);
-  const url = new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      log.write(line + '\n');
-      try {
-        const j = JSON.parse(line) as { url?: string; msg?: string };
-        if (j.url && j.msg?.endsWith('started')) resolve(j.url);
-      } catch {
-        // not JSON
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it started; see ${logDir}/${name}.log`)));
-  });
-  url.catch(() => undefined);
+  createInterface({ input: child.stdout! }).on('line', (line) => log.write(line + '\n'));
+  const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const get = async (path: string) => fetch(`${await url}${path}`);
+  const alive = () => child.exitCode === null && child.signalCode === null;
   return {
     name,
     child,
-    url,
+    url: Promise.resolve(url),
     exited,
     async isLeader() {
-      if (child.exitCode !== null || child.signalCode !== null) return false;
-      const text = await (await get('/metrics')).text();
+      if (!alive()) return false;
+      const text = await (await fetch(`${url}/metrics`)).text();
       return /^heapstream_event_watcher_leader\{[^}]*\} 1$/m.test(text);
     },
     async ready() {
-      return (await get('/readyz')).status === 200;
+      return alive() && (await fetch(`${url}/readyz`)).status === 200;
     },
   };
 }
