@@ -16,8 +16,10 @@ const BUNDLED = new Set(['kafkajs']);
 export async function bundle({ root = process.cwd(), outdir = 'dist', projects = ENTRY_POINTS } = {}) {
   const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
   const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(d));
+  /** Every source file that went into a bundle (relative to root), for checks. */
+  const inputs = new Set();
   for (const project of projects) {
-    await build({
+    const result = await build({
       absWorkingDir: root,
       entryPoints: [`${project}/src/main.ts`],
       outfile: `${outdir}/${project}/main.js`,
@@ -28,8 +30,10 @@ export async function bundle({ root = process.cwd(), outdir = 'dist', projects =
       sourcemap: true,
       external,
       logLevel: 'warning',
+      metafile: true,
       banner: { js: "import { createRequire as __heapstreamCreateRequire } from 'node:module'; const require = __heapstreamCreateRequire(import.meta.url);" },
     });
+    for (const input of Object.keys(result.metafile.inputs)) inputs.add(input);
   }
   // The CLI reads the pinned versions (tools/infra/versions.sh) from `<its dir>/..`,
   // which for dist/tools/cli/main.js is dist/tools/.
@@ -38,6 +42,7 @@ export async function bundle({ root = process.cwd(), outdir = 'dist', projects =
     mkdirSync(tools, { recursive: true });
     copyFileSync(resolve(root, 'tools/infra/versions.sh'), resolve(tools, 'versions.sh'));
   }
+  return { inputs: [...inputs].sort() };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -27,6 +27,7 @@ const app = mkdtempSync(join(tmpdir(), 'heapstream-image-'));
 const entrypoint = join(ROOT, 'deploy/docker/entrypoint.sh');
 const node = process.execPath;
 const children: ChildProcess[] = [];
+let bundleInputs: string[] = [];
 
 function runProgram(args: string[], env: Record<string, string>, timeoutMs = 30_000) {
   const r = spawnSync('sh', [entrypoint, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { PATH: `${join(node, '..')}:/usr/bin:/bin`, HOME: app, HEAPSTREAM_HOME: app, ...env } });
@@ -34,8 +35,8 @@ function runProgram(args: string[], env: Record<string, string>, timeoutMs = 30_
 }
 
 beforeAll(async () => {
-  const { bundle } = (await import(join(ROOT, 'deploy/docker/bundle.mjs'))) as { bundle: (o: { root: string; outdir: string }) => Promise<void> };
-  await bundle({ root: ROOT, outdir: join(app, 'dist') });
+  const { bundle } = (await import(join(ROOT, 'deploy/docker/bundle.mjs'))) as { bundle: (o: { root: string; outdir: string }) => Promise<{ inputs: string[] }> };
+  bundleInputs = (await bundle({ root: ROOT, outdir: join(app, 'dist') })).inputs;
   copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
   copyFileSync(join(ROOT, 'deploy/docker/healthcheck.mjs'), join(app, 'healthcheck.mjs'));
   symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
@@ -69,8 +70,13 @@ describe('Dockerfile', () => {
     expect(ignore).toMatch(/^\*\*\/node_modules$/m);
   });
 
-  it('copies into the build stage everything the bundles are built from', () => {
+  it('copies into the build stage everything the bundles are built from, and .dockerignore drops none of it', () => {
     for (const p of ['libs', 'services', 'tools', 'deploy/docker', 'tsconfig.base.json', 'package-lock.json']) expect(dockerfile, p).toContain(p);
+    const sources = bundleInputs.filter((f) => !f.startsWith('node_modules/'));
+    expect(sources.length).toBeGreaterThan(50);
+    const copied = /^(libs|services|tools)\//;
+    const ignored = [/(^|\/)testdata\//, /\.test\.ts$/, /^test\//, /^docs\//, /^deploy\/(base|overlays|grafana|compose)\//];
+    expect(sources.filter((f) => !copied.test(f) || ignored.some((re) => re.test(f)))).toEqual([]);
   });
 });
 
