@@ -109,7 +109,9 @@ describe('event-watcher processes', () => {
         { timeoutMs: 60_000 },
       );
       const standby = leader === a ? b : a;
-      expect(await standby.ready()).toBe(true);
+      // A standby is ready (it has seen the leader) though it does not watch.
+      await waitFor('standby ready', () => standby.ready(), { timeoutMs: 60_000 });
+      expect(await standby.isLeader()).toBe(false);
       let failoverMs = 0;
       const expected = await produce(s.ns, 30, async () => {
         await waitFor('some records', async () => collector.records.length > 5, { timeoutMs: 30_000 });
