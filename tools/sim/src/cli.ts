@@ -38,6 +38,7 @@ export function addSimOptions(cmd: Command): Command {
     .option('--node-status-interval <duration>', 'how often each Node heartbeat is written (default 40s)')
     .option('--api-concurrency <n>', 'concurrent API server calls (default 8)')
     .option('--legacy-fraction <0..1>', 'nodes that report the old-kubelet shape (default 0.1)')
+    .option('--history-retention <duration>', 'how far back ground truth can recompute payloads (default 2h)')
     .option('--epoch <time>', 'simulated cluster epoch (default now); fix it to reproduce payloads')
     .option('--duration <duration>', 'stop after this long (default: until SIGINT/SIGTERM)')
     .option('--cleanup', 'on shutdown, delete what was created in the API server');

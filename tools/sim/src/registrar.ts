@@ -44,6 +44,8 @@ export class Registrar {
       logger: SimLogger;
       kubeletPort: (index: number) => number;
       now: () => number;
+      /** A node whose kubelet is down (an outage) stops heartbeating, like a dead kubelet. */
+      isDown?: (index: number) => boolean;
     },
   ) {}
 
@@ -166,6 +168,7 @@ export class Registrar {
       for (let i = 0; i < perStep; i++) {
         const n = nodes[next]!;
         next = (next + 1) % nodes.length;
+        if (this.opts.isDown?.(n.spec.index)) continue;
         this.putNodeStatus(n).catch(() => undefined);
       }
     }, stepMs);

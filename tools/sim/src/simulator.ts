@@ -137,6 +137,7 @@ export class Simulator {
         logger: this.logger,
         kubeletPort: (i) => this.fleet?.port(i) ?? c.kubeletPort,
         now: this.clock,
+        isDown: (i) => this.cluster.faults.outage(i) !== undefined,
       });
       const registrar = this.registrar;
       this.cluster.identity = { uid: (p) => registrar.podUids.get(p.uid), ownerUid: (p) => registrar.ownerUid(p) };
