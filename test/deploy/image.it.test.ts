@@ -29,7 +29,7 @@ const node = process.execPath;
 const children: ChildProcess[] = [];
 let bundleInputs: string[] = [];
 
-function runProgram(args: string[], env: Record<string, string>, timeoutMs = 30_000) {
+function runProgram(args: string[], env: Record<string, string>, timeoutMs = 90_000) {
   const r = spawnSync('sh', [entrypoint, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { PATH: `${join(node, '..')}:/usr/bin:/bin`, HOME: app, HEAPSTREAM_HOME: app, ...env } });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }

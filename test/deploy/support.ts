@@ -85,10 +85,17 @@ export function kubeEnv(): { KUBECTL: string; KUBECONFIG: string } {
   return { KUBECTL, KUBECONFIG };
 }
 
+/** The shared API server is restarted by other tests now and then: these answers mean "try again". */
+const TRANSIENT = /connection refused|connection reset|unexpected EOF|ServiceUnavailable|the server is currently unable|TLS handshake timeout|i\/o timeout|etcdserver|too many requests/i;
+
 export function kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const { KUBECTL, KUBECONFIG } = kubeEnv();
-  const r = spawnSync(KUBECTL, args, { input, encoding: 'utf8', env: { ...process.env, KUBECONFIG }, maxBuffer: 64 * 1024 * 1024 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const r = spawnSync(KUBECTL, args, { input, encoding: 'utf8', env: { ...process.env, KUBECONFIG }, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status === 0 || !TRANSIENT.test(r.stderr) || Date.now() > deadline) return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    spawnSync('sleep', ['1']);
+  }
 }
 
 export interface K8sObject {
