@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Gauge, Counter, Histogram } from 'prom-client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TOPICS } from '@heapstream/contracts';
@@ -121,7 +121,9 @@ export class Scraper {
       { name: this.topic, partitions: 12 },
       ...(config.SCRAPER_SHARDING === 'group' ? [{ name: config.HEAPSTREAM_TOPIC_PREFIX + SHARDS_TOPIC, partitions: config.SCRAPER_SHARDS }] : []),
     ]);
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Java-compatible murmur2 partitioning, so other clients keying by node agree; an idempotent
+    // producer must keep retrying (kafkajs warns otherwise): the scheduler skips nodes still publishing.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });
     await this.producer.connect();
     this.publisher = new ScrapePublisher(this.producer, { topic: this.topic, compression: compressionOf(config), maxRecordBytes: config.SCRAPER_MAX_RECORD_BYTES });
     await this.directory.start();

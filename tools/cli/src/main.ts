@@ -6,6 +6,7 @@ import { registerTestCommand } from './test-command.js';
 import { registerUpCommand } from './up-command.js';
 import { registerTailCommand } from './tail-command.js';
 import { registerBenchCommand } from './bench-command.js';
+import { registerTopCommand } from './top-command.js';
 
 const program = new Command('heapstream')
   .description('Kubernetes metrics and events through Kafka into InfluxDB')
@@ -16,6 +17,7 @@ registerUpCommand(program);
 registerTestCommand(program);
 registerTailCommand(program);
 registerBenchCommand(program);
+registerTopCommand(program);
 registerInspectCommand(program);
 registerSimCommand(program);
 

@@ -3,3 +3,4 @@ export { cacheDir, stateDir, ports, host } from './layout.js';
 export { kubectlPath, localAdminToken, pkiDir } from './servers.js';
 export { waitFor } from './processes.js';
 export { ProcessGroup, SERVICE_NAMES, repoRoot, type ServiceName, type ServiceProcessSpec } from './pipeline.js';
+export { startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './local-pipeline.js';

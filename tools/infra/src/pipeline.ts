@@ -14,6 +14,7 @@ export interface ServiceProcessSpec {
   name: string;
   /** Entry file relative to the repository root, run with Node 24 and tsx. */
   entry: string;
+  args?: string[];
   env: Record<string, string>;
   /** The service's HTTP port (/healthz, /readyz, /metrics). */
   port: number;
@@ -41,7 +42,7 @@ export class ProcessGroup {
     if (this.running.get(spec.name)?.child.exitCode === null) throw new Error(`${spec.name} is already running`);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
-    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, join(repoRoot, spec.entry)], {
+    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, join(repoRoot, spec.entry), ...(spec.args ?? [])], {
       cwd: repoRoot,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,59 @@
+import { total, type Sample } from './prometheus-text.js';
+
+export interface ServiceSnapshot {
+  name: string;
+  at: number;
+  alive: boolean;
+  ready: boolean;
+  readyDetail?: string;
+  samples: Sample[];
+}
+
+export interface ServiceRow {
+  name: string;
+  state: string;
+  inPerSec: number;
+  outPerSec: number;
+  errors: number;
+  discarded: number;
+  lag: number;
+  note: string;
+}
+
+const perSecond = (now: number, before: number, ms: number) => (ms > 0 ? Math.max(0, ((now - before) * 1000) / ms) : 0);
+
+/**
+ * One status row per service from two consecutive /metrics snapshots: every service
+ * exports the same stage counters (received, sent, errors, discarded, lag), so the
+ * rows read the same for all of them.
+ */
+export function serviceRow(now: ServiceSnapshot, before?: ServiceSnapshot): ServiceRow {
+  const s = now.samples;
+  const p = before?.samples ?? [];
+  const ms = before ? now.at - before.at : 0;
+  let note = '';
+  if (now.name === 'scraper') {
+    const known = total(s, 'heapstream_scraper_nodes', { state: 'known' });
+    const owned = total(s, 'heapstream_scraper_nodes', { state: 'owned' });
+    const ages = s.filter((x) => x.name === 'heapstream_scraper_last_success_age_seconds').map((x) => x.value);
+    note = `nodes ${owned}/${known} scraped, oldest scrape ${ages.length ? Math.max(...ages).toFixed(0) : '-'} s ago`;
+  } else if (!now.ready && now.readyDetail) note = now.readyDetail.slice(0, 60);
+  return {
+    name: now.name,
+    state: !now.alive ? 'stopped' : now.ready ? 'ready' : 'not ready',
+    inPerSec: perSecond(total(s, 'heapstream_received_total'), total(p, 'heapstream_received_total'), ms),
+    outPerSec: perSecond(total(s, 'heapstream_sent_total'), total(p, 'heapstream_sent_total'), ms),
+    errors: total(s, 'heapstream_errors_total'),
+    discarded: total(s, 'heapstream_discarded_total'),
+    lag: total(s, 'heapstream_consumer_lag'),
+    note,
+  };
+}
+
+export function renderRows(rows: ServiceRow[]): string[] {
+  const header = ['service', 'state', 'in/s', 'out/s', 'errors', 'dropped', 'lag', ''];
+  const cells = rows.map((r) => [r.name, r.state, r.inPerSec.toFixed(1), r.outPerSec.toFixed(1), String(r.errors), String(r.discarded), String(r.lag), r.note]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => (i >= 2 && i <= 6 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...cells.map(line)];
+}

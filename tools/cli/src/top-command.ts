@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+
+export type TopKind = 'nodes' | 'pods';
+export type StorageSchema = 'heapster' | 'wide';
+
+export interface TopOptions {
+  influxUrl: string;
+  database: string;
+  schema: StorageSchema;
+  namespace?: string;
+  sort: 'cpu' | 'memory';
+  /** Seconds: show min/avg/max over this window from the 1m rollups instead of the latest values. */
+  sinceSeconds?: number;
+  rpRaw: string;
+  rp1m: string;
+  cluster?: string;
+}
+
+interface Series {
+  tags: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+const quoteIdent = (s: string) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+const quoteString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+/** Measurement and field names of a metric in either storage layout. */
+export function metricRef(schema: StorageSchema, metric: string, field: 'value' | 'mean' | 'min' | 'max' | 'sum' | 'count'): { measurement: string; field: string } {
+  const [prefix, suffix] = metric.split('/') as [string, string];
+  if (schema === 'heapster') return { measurement: metric, field: field === 'value' ? 'value' : `value_${field}` };
+  return { measurement: prefix, field: field === 'value' ? suffix : `${suffix}_${field}` };
+}
+
+/** The InfluxQL behind `top`, one query per metric (cpu, memory), grouped by entity. */
+export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory: string } {
+  const type = kind === 'nodes' ? 'node' : 'pod';
+  const groupBy = kind === 'nodes' ? ['nodename'] : ['namespace_name', 'pod_name'];
+  const where = [`"type" = '${type}'`, ...(o.namespace && kind === 'pods' ? [`"namespace_name" = ${quoteString(o.namespace)}`] : []), ...(o.cluster ? [`"cluster_name" = ${quoteString(o.cluster)}`] : [])];
+  const by = groupBy.map(quoteIdent).join(', ');
+  const one = (metric: string) => {
+    if (o.sinceSeconds === undefined) {
+      const r = metricRef(o.schema, metric, 'value');
+      return `SELECT last(${quoteIdent(r.field)}) AS "now" FROM ${quoteIdent(o.rpRaw)}.${quoteIdent(r.measurement)} WHERE ${where.join(' AND ')} AND time > now() - 5m GROUP BY ${by}`;
+    }
+    const f = (x: 'min' | 'max' | 'sum' | 'count') => quoteIdent(metricRef(o.schema, metric, x).field);
+    const m = quoteIdent(metricRef(o.schema, metric, 'min').measurement);
+    return `SELECT min(${f('min')}) AS "min", sum(${f('sum')}) / sum(${f('count')}) AS "avg", max(${f('max')}) AS "max" FROM ${quoteIdent(o.rp1m)}.${m} WHERE ${where.join(' AND ')} AND time > now() - ${Math.round(o.sinceSeconds)}s GROUP BY ${by}`;
+  };
+  return { cpu: one('cpu/usage_rate'), memory: one('memory/working_set') };
+}
+
+async function influxql(url: string, db: string, q: string): Promise<Series[]> {
+  const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ db, q }) });
+  if (!res.ok) throw new Error(`InfluxDB ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  const body = (await res.json()) as { results: { series?: Series[]; error?: string }[] };
+  const err = body.results.find((r) => r.error)?.error;
+  if (err) throw new Error(`InfluxDB: ${err}`);
+  return body.results[0]?.series ?? [];
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}Mi`;
+const milli = (m: number) => `${Math.round(m)}m`;
+
+/** Runs the queries and returns the table lines, like `kubectl top`. */
+export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
+  const q = topQueries(kind, o);
+  const [cpu, memory] = await Promise.all([influxql(o.influxUrl, o.database, q.cpu), influxql(o.influxUrl, o.database, q.memory)]);
+  const keyOf = (t: Record<string, string>) => (kind === 'nodes' ? t.nodename ?? '' : `${t.namespace_name ?? ''}\u0000${t.pod_name ?? ''}`);
+  const rows = new Map<string, { tags: Record<string, string>; cpu?: number[]; memory?: number[] }>();
+  for (const [series, target] of [[cpu, 'cpu'], [memory, 'memory']] as const) {
+    for (const s of series) {
+      const row = rows.get(keyOf(s.tags)) ?? { tags: s.tags };
+      row[target] = (s.values[0] ?? []).slice(1).map(Number);
+      rows.set(keyOf(s.tags), row);
+    }
+  }
+  const sortIndex = o.sinceSeconds === undefined ? 0 : 1;
+  const sorted = [...rows.values()].sort((a, b) => (b[o.sort]?.[sortIndex] ?? -1) - (a[o.sort]?.[sortIndex] ?? -1));
+  const names = kind === 'nodes' ? ['NAME'] : ['NAMESPACE', 'NAME'];
+  const header = o.sinceSeconds === undefined ? [...names, 'CPU(cores)', 'MEMORY(bytes)'] : [...names, 'CPU min/avg/max', 'MEMORY min/avg/max'];
+  const fmt = (vals: number[] | undefined, f: (n: number) => string) => (vals && vals.every((v) => Number.isFinite(v)) ? vals.map(f).join('/') : '<unknown>');
+  const cells = sorted.map((r) => [...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [r.tags.namespace_name ?? '', r.tags.pod_name ?? '']), fmt(r.cpu, milli), fmt(r.memory, mib)]);
+  if (cells.length === 0) return [`no ${kind} with data in ${o.database} (${o.sinceSeconds === undefined ? 'last 5 minutes' : `last ${o.sinceSeconds} s of 1m rollups`})`];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [header, ...cells].map((c) => c.map((v, i) => v.padEnd(widths[i]!)).join('   ').trimEnd());
+}
+
+function parseSince(v: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(v);
+  if (!m) throw new Error(`--since "${v}" must be like 30m, 6h or 2d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+export function registerTopCommand(program: Command): void {
+  program
+    .command('top')
+    .description('CPU and memory of nodes or pods, like kubectl top, from heapstream\'s InfluxDB')
+    .argument('<kind>', 'nodes | pods')
+    .option('-n, --namespace <ns>', 'pods of this namespace only')
+    .option('--sort <by>', 'cpu | memory', 'cpu')
+    .option('--since <window>', 'min/avg/max over this window from the 1m rollups, e.g. 1h')
+    .option('--influx-url <url>', 'InfluxDB', process.env.INFLUX_URL ?? 'http://127.0.0.1:18086')
+    .option('--database <db>', 'InfluxDB database (INFLUX_DATABASE)', process.env.INFLUX_DATABASE ?? 'k8s')
+    .option('--schema <layout>', 'storage layout the writer uses: heapster | wide', process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'heapster')
+    .option('--cluster <name>', 'only this cluster_name')
+    .action(async (kind: string, o: { namespace?: string; sort: string; since?: string; influxUrl: string; database: string; schema: string; cluster?: string }) => {
+      if (kind !== 'nodes' && kind !== 'pods') throw new Error(`top: "${kind}" is not nodes or pods`);
+      if (o.sort !== 'cpu' && o.sort !== 'memory') throw new Error(`--sort must be cpu or memory, not "${o.sort}"`);
+      if (o.schema !== 'heapster' && o.schema !== 'wide') throw new Error(`--schema must be heapster or wide, not "${o.schema}"`);
+      const lines = await top(kind, {
+        influxUrl: o.influxUrl,
+        database: o.database,
+        schema: o.schema,
+        sort: o.sort,
+        rpRaw: process.env.INFLUX_RP_RAW ?? 'raw',
+        rp1m: process.env.INFLUX_RP_1M ?? 'rollup_1m',
+        ...(o.namespace ? { namespace: o.namespace } : {}),
+        ...(o.since ? { sinceSeconds: parseSince(o.since) } : {}),
+        ...(o.cluster ? { cluster: o.cluster } : {}),
+      });
+      console.log(lines.join('\n'));
+    });
+}

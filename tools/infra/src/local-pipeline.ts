@@ -1,0 +1,137 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '@heapstream/contracts';
+import { ensureTopics } from '@heapstream/kafka';
+import { join } from 'node:path';
+import { ProcessGroup, repoRoot, type ServiceName } from './pipeline.js';
+import { stateDir } from './layout.js';
+import { waitFor } from './processes.js';
+
+export interface LocalPipelineOptions {
+  /** The endpoints `infra up` printed. */
+  infra: Record<string, string>;
+  /** A real cluster: scrape and watch it instead of starting the simulator. */
+  kubeconfig?: string;
+  /** Simulator options as CLI flags, e.g. ['--nodes', '20']. */
+  simArgs?: string[];
+  /** Prefix for every topic, consumer group and the InfluxDB database (tests). */
+  prefix?: string;
+  cluster?: string;
+  database?: string;
+  /** Extra environment per service (tests: short intervals). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  logDir?: string;
+  basePort?: number;
+}
+
+export interface LocalPipeline {
+  group: ProcessGroup;
+  logDir: string;
+  database: string;
+  cluster: string;
+  prefix: string;
+  /** The simulator's control URL (ground truth), when it runs. */
+  simControlUrl?: string;
+  ports: Record<string, number>;
+  stop(progress?: (line: string) => void): Promise<void>;
+}
+
+/** The simulator runs as its own process so its CPU and memory are measured apart. */
+async function startSimulator(group: ProcessGroup, args: string[], infra: Record<string, string>, outDir: string, controlPort: number): Promise<string> {
+  group.start({
+    name: 'simulator',
+    entry: 'tools/cli/src/main.ts',
+    args: ['sim', '--out-dir', outDir, '--control-port', String(controlPort), ...args],
+    port: controlPort,
+    env: { KUBECONFIG: infra.KUBECONFIG ?? '' },
+  });
+  const url = `http://127.0.0.1:${controlPort}`;
+  await waitFor('simulator', async () => (await fetch(`${url}/truth/nodes`)).ok, { timeoutMs: 120_000, alive: () => group.isAlive('simulator') });
+  return url;
+}
+
+/**
+ * Starts the simulator (unless a real cluster is given) and the four services as
+ * child processes wired to the local infrastructure. Used by `heapstream up` and by
+ * the end-to-end tests, so both exercise exactly the same wiring.
+ */
+export async function startLocalPipeline(o: LocalPipelineOptions): Promise<LocalPipeline> {
+  const prefix = o.prefix ?? '';
+  const cluster = o.cluster ?? 'local';
+  const database = o.database ?? `${prefix.replace(/[^a-z0-9_]/gi, '_')}k8s`;
+  const logDir = o.logDir ?? mkdtempSync(join(stateDir, 'pipeline-'));
+  mkdirSync(logDir, { recursive: true });
+  const base = o.basePort ?? 18_400;
+  const ports = { simulator: base, scraper: base + 1, 'event-watcher': base + 2, aggregator: base + 3, 'storage-writer': base + 4 };
+  const group = new ProcessGroup(logDir);
+  try {
+    return await startAll(o, { prefix, cluster, database, logDir, ports, group });
+  } catch (err) {
+    // Leave nothing half-started behind.
+    await group.stopAll();
+    throw err;
+  }
+}
+
+/** Creates the pipeline's data topics up front, as an install step would, so start order does not matter. */
+async function ensurePipelineTopics(brokers: string, prefix: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'heapstream-up', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const data = [TOPICS.metricsRaw, TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter];
+  await ensureTopics(kafka, data.map((t) => ({ name: prefix + t.name, partitions: 6 })));
+}
+
+async function startAll(
+  o: LocalPipelineOptions,
+  { prefix, cluster, database, logDir, ports, group }: { prefix: string; cluster: string; database: string; logDir: string; ports: Record<ServiceName | 'simulator', number>; group: ProcessGroup },
+): Promise<LocalPipeline> {
+  await ensurePipelineTopics(o.infra.KAFKA_BROKERS ?? '', prefix);
+  let simControlUrl: string | undefined;
+  let kubeconfig = o.kubeconfig ?? o.infra.KUBECONFIG ?? '';
+  const kubelet: Record<string, string> = {};
+  if (!o.kubeconfig) {
+    const outDir = join(logDir, 'sim');
+    simControlUrl = await startSimulator(group, o.simArgs ?? [], o.infra, outDir, ports.simulator);
+    kubelet.KUBELET_CA_FILE = join(outDir, 'ca.crt');
+    kubelet.KUBELET_TOKEN_FILE = join(outDir, 'token');
+    kubelet.SCRAPER_NODE_SELECTOR = 'heapstream.io/simulated=true';
+    kubeconfig = o.infra.KUBECONFIG ?? '';
+  }
+  const common = {
+    KAFKA_BROKERS: o.infra.KAFKA_BROKERS ?? '',
+    HEAPSTREAM_TOPIC_PREFIX: prefix,
+    HEAPSTREAM_CLUSTER_NAME: cluster,
+    KUBECONFIG: kubeconfig,
+    LOG_LEVEL: 'info',
+  };
+  const specs: [ServiceName, Record<string, string>][] = [
+    ['storage-writer', { INFLUX_URL: o.infra.INFLUX_URL ?? '', INFLUX_DATABASE: database }],
+    ['aggregator', {}],
+    ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default' }],
+    ['scraper', kubelet],
+  ];
+  // Downstream first, so nothing produced is waiting for a consumer that is not there yet.
+  for (const [name, env] of specs) {
+    group.start({ name, entry: `services/${name}/src/main.ts`, port: ports[name], env: { ...common, ...env, ...(o.serviceEnv?.[name] ?? {}) } });
+  }
+  for (const [name] of specs) await group.waitHealthy(name, 120_000);
+
+  return {
+    group,
+    logDir,
+    database,
+    cluster,
+    prefix,
+    ...(simControlUrl ? { simControlUrl } : {}),
+    ports,
+    async stop(progress = () => undefined) {
+      // Intake first (scraper, event-watcher), then the stages that flush.
+      for (const name of ['scraper', 'event-watcher', 'aggregator', 'storage-writer', 'simulator']) {
+        if (!group.isAlive(name)) continue;
+        const code = await group.stop(name);
+        progress(`${name}: stopped${code ? ` (exit ${code})` : ''}`);
+      }
+    },
+  };
+}
+
+export { repoRoot };
