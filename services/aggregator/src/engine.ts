@@ -90,7 +90,16 @@ export class AggregatorEngine {
 
   async handleBatch(batch: KafkaBatch): Promise<void> {
     if (this.closed) throw new Error('aggregator is shutting down');
-    const run = this.runs.get(batch.partition) ?? (await this.open(batch.partition));
+    let run = this.runs.get(batch.partition);
+    // A batch starting past what we processed means another instance owned the partition
+    // in between (a rebalance there and back): our state is stale, reload it.
+    const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : undefined;
+    if (run && first !== undefined && first > run.nextOffset) {
+      this.o.logger.info({ partition: batch.partition, had: run.nextOffset.toString(), got: first.toString() }, 'partition moved away and back: reloading its state');
+      await this.forget(batch.partition);
+      run = undefined;
+    }
+    run ??= await this.open(batch.partition);
     try {
       await this.process(run, batch);
     } catch (err) {
