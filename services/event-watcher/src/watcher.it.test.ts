@@ -220,6 +220,33 @@ describe('event watcher against the real API server and Kafka', () => {
     await expectExactly(s.topics.events, expected);
   });
 
+  it('truncates huge messages with a marker and splits one Event\'s many occurrences across transactions', async () => {
+    const s = await setup();
+    // Kafka's default batch limit (the local broker allows 16 MiB).
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin
+      .alterConfigs({ validateOnly: false, resources: [{ type: 2, name: s.topics.events, configEntries: [{ name: 'max.message.bytes', value: String(1024 * 1024) }] }] })
+      .finally(() => admin.disconnect());
+    const w = start(s, { maxExpand: 200 });
+    await waitFor('watch established', async () => w.established(), { timeoutMs: 30_000 });
+    // 150 occurrences x 16 KiB: one partition, far above the broker's 1 MiB batch limit.
+    const big = await createCoreEvent(http, s.ns, 'big', { count: 150, message: 'x'.repeat(200_000) });
+    const expected = idsFor(big.metadata.uid, 150);
+    const collector = await collectRecords(kafka, s.topics.events);
+    try {
+      await waitFor('records', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 60_000 });
+    } finally {
+      await collector.stop();
+    }
+    await w.stop();
+    const all = await expectExactly(s.topics.events, expected);
+    const last = all.find((r) => r.occurrence === 150)!;
+    expect(last.event).toMatchObject({ messageTruncated: true, messageBytes: 200_000 });
+    expect(last.event.message).toMatch(/…\[truncated, 200000 bytes\]$/);
+    expect(Buffer.byteLength(last.event.message!)).toBeLessThanOrEqual(16_384);
+  });
+
   it('back-fills only events newer than the cut-off on the first start', async () => {
     const s = await setup();
     const old = await createCoreEvent(http, s.ns, 'old', { count: 2, at: Date.now() - 2 * 3_600_000 });

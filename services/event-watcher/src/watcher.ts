@@ -68,6 +68,12 @@ export interface EventWatcherOptions {
   maxMessageBytes?: number;
   flushIntervalMs?: number;
   maxBatch?: number;
+  /**
+   * Staged bytes that force a flush, also in the middle of one Event's occurrences:
+   * they all share a partition, and a batch above the broker's message.max.bytes
+   * (1 MiB by default) would be refused forever.
+   */
+  maxBatchBytes?: number;
   /** Positions are re-written at least this often, so checkpoint age means "alive". */
   checkpointIntervalMs?: number;
   silenceTimeoutMs?: number;
@@ -83,9 +89,10 @@ interface Pending {
   heapster: EncodedMessage[];
   checkpoints: Map<string, Buffer | null>;
   positionsDirty: boolean;
+  bytes: number;
 }
 
-const emptyPending = (): Pending => ({ records: [], heapster: [], checkpoints: new Map(), positionsDirty: false });
+const emptyPending = (): Pending => ({ records: [], heapster: [], checkpoints: new Map(), positionsDirty: false, bytes: 0 });
 
 /**
  * Exports every Event occurrence exactly once. Each leadership term: open the output
@@ -199,6 +206,7 @@ export class EventWatcher {
           for (const item of items) {
             const uid = await this.observe(item, stream, backfillFrom);
             if (uid) present.add(uid);
+            await this.maybeFlush();
           }
           for (const uid of this.ledger.absent(present, stream.namespace)) this.forget(uid);
           this.setPosition(stream.id, rv);
@@ -254,13 +262,21 @@ export class EventWatcher {
       ...(this.opts.cluster !== undefined ? { cluster: this.opts.cluster } : {}),
       ...(workload ? { workload } : {}),
     });
-    for (const r of records) this.pending.records.push(encodeEventRecord(r));
     if (this.opts.heapsterTopic) {
-      const h = toHeapsterEvent(again.ev);
-      this.pending.heapster.push({ key: again.ev.uid, value: Buffer.from(JSON.stringify(h)), headers: {} });
+      const h = Buffer.from(JSON.stringify(toHeapsterEvent(again.ev)));
+      this.pending.heapster.push({ key: again.ev.uid, value: h, headers: {} });
+      this.pending.bytes += h.length;
     }
-    this.remember(again.ev, again.ev.count);
     this.metrics.emitted(records.length, records.filter((r) => !r.inferred).map((r) => observedAt - r.occurredAt));
+    const maxBytes = this.opts.maxBatchBytes ?? 512 * 1024;
+    for (const r of records) {
+      const msg = encodeEventRecord(r);
+      this.pending.records.push(msg);
+      this.pending.bytes += msg.value.length;
+      // The ledger moves with every staged record, so a flush in between stays exact.
+      this.remember(again.ev, r.occurrence);
+      if (this.pending.bytes >= maxBytes) await this.flush();
+    }
     return again.ev.uid;
   }
 
@@ -284,7 +300,7 @@ export class EventWatcher {
   }
 
   private async maybeFlush(): Promise<void> {
-    if (this.pending.records.length >= (this.opts.maxBatch ?? 500)) await this.flush();
+    if (this.pending.records.length >= (this.opts.maxBatch ?? 500) || this.pending.bytes >= (this.opts.maxBatchBytes ?? 512 * 1024)) await this.flush();
   }
 
   /** Commits what is staged (serialised: one transaction at a time, in order). */
