@@ -70,7 +70,7 @@ function expectedOutput(input: InputRecord[], prefix: string): string[] {
   const topic = { metrics: TOPICS.metrics.name, '1m': TOPICS.rollup1m.name, '1h': TOPICS.rollup1h.name };
   const out: string[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
-    const proc = new PartitionProcessor(settingsOf(config));
+    const proc = new PartitionProcessor({ ...settingsOf(config), shard: String(p) });
     let offset = 0;
     for (const r of input.filter((i) => i.partition === p)) {
       const dlq = (reason: string, error: string) =>

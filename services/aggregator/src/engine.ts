@@ -43,6 +43,7 @@ export class AggregatorEngine {
   private readonly runs = new Map<number, PartitionRun>();
   private readonly store: CompactedStore;
   private lastBatchAt?: number;
+  private inputPartitions = 1;
   private closed = false;
 
   constructor(private readonly o: EngineOptions) {
@@ -62,6 +63,7 @@ export class AggregatorEngine {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [topics.raw] });
       inputPartitions = meta.topics[0]?.partitions.length ?? 0;
+      this.inputPartitions = inputPartitions;
     } finally {
       await admin.disconnect();
     }
@@ -124,7 +126,8 @@ export class AggregatorEngine {
     try {
       const records = await this.store.load((p) => p === partition);
       const state = decodeState(partition, records);
-      const processor = new PartitionProcessor(settings, metadata);
+      const shard = this.inputPartitions > 1 ? { shard: String(partition) } : {};
+      const processor = new PartitionProcessor({ ...settings, ...shard }, metadata);
       for (const owner of state.owners) processor.restoreOwner(owner);
       if (state.partition) processor.restorePartition(state.partition);
       if (state.invalid > 0) {

@@ -155,6 +155,14 @@ describe('rollups', () => {
     expect(find(cluster[1]!, 'cpu/usage_rate', 'cluster')).toMatchObject({ value: 300, members: 2 });
     const ns = out.filter((r) => r.key === 'ns/default').map((r) => r.batch.points);
     expect(find(ns[1]!, 'cpu/usage_rate', 'ns')).toMatchObject({ value: 300, members: 2 });
+    expect(find(ns[1]!, 'cpu/usage_rate', 'ns')!.tags).toEqual({ cluster_name: 'test', namespace_name: 'default' });
+  });
+
+  it('tags partial sums with the shard when the raw topic has several partitions', () => {
+    const p = new PartitionProcessor(testSettings({ shard: '3', allowedLatenessMs: 0 }));
+    const out = [T0, T0 + 16_000].flatMap((at) => p.ingest(tinyScrape({ at, cpuNs: 0 }), at).records);
+    const cluster = out.filter((r) => r.key === 'cluster').flatMap((r) => r.batch.points);
+    expect(cluster[0]!.tags).toEqual({ cluster_name: 'test', shard: '3' });
   });
 });
 

@@ -27,6 +27,8 @@ export interface ProcessorSettings {
   /** A cpu/usage_rate above this (millicores) is impossible: dropped. */
   maxCpuMillicores: number;
   allowLabels: ReadonlySet<string>;
+  /** Set when the raw topic has several partitions: tags cross-node rollups (see SHARD_TAG). */
+  shard?: string;
 }
 
 export type Stream = 'metrics' | '1m' | '1h';
@@ -165,7 +167,7 @@ export class PartitionProcessor {
       let entries = this.buckets.get(bucket);
       if (!entries) this.buckets.set(bucket, (entries = new Map()));
       for (const p of points) {
-        for (const t of rollupTargets(p)) {
+        for (const t of rollupTargets(p, this.settings.shard)) {
           const key = `${t.owner}\u0000${p.metric}`;
           let e = entries.get(key);
           if (!e) entries.set(key, (e = { owner: t.owner, metric: p.metric, entityType: t.entityType, tags: t.tags, members: new Map() }));

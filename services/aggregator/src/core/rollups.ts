@@ -32,12 +32,20 @@ function summable(metric: string, target: EntityType): boolean {
   return def !== undefined && def.kind === 'gauge' && def.entities.includes(target) && !def.extraTags && !(metric in RATIOS) && !metric.endsWith('_utilization') && !metric.endsWith('_reservation');
 }
 
+/**
+ * Tag on cross-node rollups when the raw topic has several partitions: each partition
+ * sums only its own nodes, and the tag keeps the partial sums apart (instead of one
+ * overwriting the other in storage) until a merge stage exists; sum over it to total.
+ */
+export const SHARD_TAG = 'shard';
+
 /** Where a native point contributes, if anywhere. Pure. */
-export function rollupTargets(p: MetricPoint): RollupTarget[] {
+export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
   const cluster = p.tags[TAGS.clusterName] ?? '';
+  const sharded = (tags: Record<string, string>) => (shard === undefined ? tags : { ...tags, [SHARD_TAG]: shard });
   if (p.entityType === 'node') {
     if (!summable(p.metric, 'cluster')) return [];
-    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: { [TAGS.clusterName]: cluster }, member: p.tags[TAGS.nodename] ?? '' }];
+    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: sharded({ [TAGS.clusterName]: cluster }), member: p.tags[TAGS.nodename] ?? '' }];
   }
   if (p.entityType !== 'pod') return [];
   const ns = p.tags[TAGS.namespaceName];
@@ -45,7 +53,7 @@ export function rollupTargets(p: MetricPoint): RollupTarget[] {
   if (ns === undefined || pod === undefined) return [];
   const out: RollupTarget[] = [];
   if (summable(p.metric, 'ns')) {
-    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: { [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }, member: pod });
+    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }), member: pod });
   }
   const kind = p.tags[TAGS.workloadKind];
   const name = p.tags[TAGS.workloadName];
@@ -53,7 +61,7 @@ export function rollupTargets(p: MetricPoint): RollupTarget[] {
     out.push({
       owner: rollupKey('workload', ns, kind, name),
       entityType: 'workload',
-      tags: { [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns, [TAGS.workloadKind]: kind, [TAGS.workloadName]: name },
+      tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns, [TAGS.workloadKind]: kind, [TAGS.workloadName]: name }),
       member: pod,
     });
   }
