@@ -7,6 +7,7 @@ import { registerUpCommand } from './up-command.js';
 import { registerTailCommand } from './tail-command.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerTopCommand } from './top-command.js';
+import { registerReplayCommand } from './replay-command.js';
 
 const program = new Command('heapstream')
   .description('Kubernetes metrics and events through Kafka into InfluxDB')
@@ -18,6 +19,7 @@ registerTestCommand(program);
 registerTailCommand(program);
 registerBenchCommand(program);
 registerTopCommand(program);
+registerReplayCommand(program);
 registerInspectCommand(program);
 registerSimCommand(program);
 
