@@ -72,6 +72,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(spec.containers).toHaveLength(1);
     const c = spec.containers[0]!;
     expect(c.args).toEqual([service]);
+    expect(c.image).toBe('ghcr.io/heapstream/heapstream:0.1.0');
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
