@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { CompressionTypes } from 'kafkajs';
 import { metricPointBatchCodec, nodeKey, TOPICS } from '@heapstream/contracts';
 import { consumerLag } from '@heapstream/kafka';
@@ -45,9 +46,15 @@ function procStats(pid: number): { cpuSeconds: number; peakRssMiB: number } {
   return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
 }
 
+/** The workspace aliases (@heapstream/*) from tsconfig.base.json, for esbuild. */
+function aliases(): Record<string, string> {
+  const paths = (JSON.parse(readFileSync('tsconfig.base.json', 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  return Object.fromEntries(Object.entries(paths).map(([k, [v]]) => [k, `./${v}`]));
+}
+
 const kafka = testKafka('storage-writer-bench');
 const port = await freePort();
-const setup = writerSetup({ HEAPSTREAM_STORAGE_SCHEMA: args.schema!, HEAPSTREAM_TOPIC_PARTITIONS: '6', HEAPSTREAM_HTTP_PORT: String(port), LOG_LEVEL: 'warn' });
+const setup = writerSetup({ ...(process.env.HEAPSTREAM_FETCH_MAX_BYTES ? { HEAPSTREAM_FETCH_MAX_BYTES: process.env.HEAPSTREAM_FETCH_MAX_BYTES } : {}), HEAPSTREAM_STORAGE_SCHEMA: args.schema!, HEAPSTREAM_TOPIC_PARTITIONS: '6', HEAPSTREAM_HTTP_PORT: String(port), LOG_LEVEL: 'warn' });
 const topic = setup.prefix + TOPICS.metrics.name;
 const admin = kafka.admin();
 await admin.connect();
@@ -79,8 +86,11 @@ for (const t of times) {
 await producer.disconnect();
 process.stderr.write(`produced ${records} records, ${points} points in ${((Date.now() - produceStarted) / 1000).toFixed(1)} s\n`);
 
+// Like production: the esbuild bundle of main.ts (project.json `build`), not tsx.
+const bundle = '/tmp/heapstream-bench/storage-writer/main.mjs';
+await build({ entryPoints: ['services/storage-writer/src/main.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', outfile: bundle, logLevel: 'warning', alias: aliases() });
 const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/storage-writer/src/main-cjs.cts'], { env: { ...process.env, ...setup.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+const child = spawn(process.execPath, [...profile, bundle], { env: { ...process.env, ...setup.env, NODE_PATH: `${process.cwd()}/node_modules` }, stdio: ['ignore', 'ignore', 'inherit'] });
 const joined = async () => {
   try {
     const r = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { checks: Record<string, { ok: boolean }> };
@@ -92,8 +102,17 @@ const joined = async () => {
 while (!(await joined())) await new Promise((r) => setTimeout(r, 100));
 const start = { at: performance.now(), ...procStats(child.pid!) };
 let lastLag = Infinity;
+const memPeak: Record<string, number> = {};
+const sampleMemory = async () => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => '');
+  for (const name of ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes']) {
+    const m = new RegExp(`^heapstream_process_${name}\\{[^}]*\\} ([\\d.e+]+)`, 'm').exec(text);
+    if (m) memPeak[name] = Math.max(memPeak[name] ?? 0, Number(m[1]) / 2 ** 20);
+  }
+};
 while (lastLag > 0) {
   await new Promise((r) => setTimeout(r, 500));
+  await sampleMemory();
   const lag = await consumerLag(kafka, setup.group, [topic]);
   lastLag = lag.length ? lag.reduce((n, l) => n + l.lag, 0) : Infinity;
 }
@@ -126,6 +145,7 @@ const row = {
   'write s (InfluxDB)': +writeSeconds.toFixed(1),
   'RSS at join MiB': Math.round(start.peakRssMiB),
   'peak RSS MiB': Math.round(end.peakRssMiB),
+  'heap used/total/external MiB (max of 0.5 s samples)': Object.values(memPeak).map(Math.round).join('/'),
   'cpu/usage_rate points stored': stored,
 };
 console.table([row]);
