@@ -74,4 +74,10 @@ describe('toLineProtocol', () => {
     const { lines } = toLineProtocol([p('memory/usage', 1, { tags: { nodename: 'n', pod_name: '' }, entityType: 'pod' })], { schema: 'heapster' });
     expect(lines).toEqual(['memory/usage,nodename=n,type=pod value=1i 1700000000000000000']);
   });
+
+  it('writes how many members a rollup summed, in both layouts', () => {
+    const cluster = p('cpu/usage_rate', 1500.5, { entityType: 'cluster', tags: { cluster_name: 'c' }, members: 3 });
+    expect(toLineProtocol([cluster], { schema: 'heapster' }).lines).toEqual(['cpu/usage_rate,cluster_name=c,type=cluster value=1500.5,value_members=3i 1700000000000000000']);
+    expect(toLineProtocol([cluster], { schema: 'wide' }).lines).toEqual(['cpu,cluster_name=c,type=cluster usage_rate=1500.5,usage_rate_members=3i 1700000000000000000']);
+  });
 });

@@ -54,7 +54,8 @@ function formatValue(value: number, type: ValueType): string | LineSkipReason {
 /**
  * A point's fields under `name`: `name=value` for native points; for window points
  * `name_min`, `_max`, `_sum`, `_last` (the metric's type), `name_count` (int) and
- * `name_mean` (float), so a field never changes type between resolutions.
+ * `name_mean` (float), so a field never changes type between resolutions; rollup points
+ * also get `name_members` (int).
  */
 function fieldsOf(p: MetricPoint, name: string, type: ValueType): Field[] | LineSkipReason {
   const w = p.window;
@@ -68,6 +69,9 @@ function fieldsOf(p: MetricPoint, name: string, type: ValueType): Field[] | Line
         [`${name}_count`, w.count, 'int'],
       ]
     : [[name, p.value, type]];
+  // Hierarchy rollups say how many members were summed, so a missing node shows as a
+  // lower count rather than a silent dip in the total.
+  if (p.members !== undefined) typed.push([`${name}_members`, p.members, 'int']);
   const out: Field[] = [];
   for (const [key, value, t] of typed) {
     const text = formatValue(value, t);

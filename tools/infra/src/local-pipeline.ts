@@ -76,8 +76,10 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
 /** Creates the pipeline's data topics up front, as an install step would, so start order does not matter. */
 async function ensurePipelineTopics(brokers: string, prefix: string): Promise<void> {
   const kafka = new Kafka({ clientId: 'heapstream-up', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const data = [TOPICS.metricsRaw, TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter];
-  await ensureTopics(kafka, data.map((t) => ({ name: prefix + t.name, partitions: 6 })));
+  const data = [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter];
+  // One raw partition: the aggregator's namespace and cluster rollups are complete only
+  // within a partition (docs/aggregator.md), and one partition carries a small cluster.
+  await ensureTopics(kafka, [{ name: prefix + TOPICS.metricsRaw.name, partitions: 1 }, ...data.map((t) => ({ name: prefix + t.name, partitions: 3 }))]);
 }
 
 async function startAll(
