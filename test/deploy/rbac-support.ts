@@ -3,6 +3,24 @@ import { stringify } from 'yaml';
 import { type K8sObject, kubeEnv, kubectl, kustomize, overlayDir, type ServiceName } from './support.js';
 
 /**
+ * Runs an API call again while the shared API server is away (other suites restart it):
+ * network errors and 5xx/429 answers; any other answer, 403 included, is returned.
+ */
+export async function retryTransient<T>(call: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const transient = typeof code !== 'number' || code >= 500 || code === 429;
+      if (!transient || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/**
  * deploy/'s ServiceAccounts and RBAC, created for real in the test API server under a
  * unique namespace, with cluster-scoped names suffixed so that tests never collide.
  */
@@ -33,7 +51,7 @@ export class DeployedRbac {
   }
 
   async create(objects: K8sObject[] = this.transform()): Promise<void> {
-    if (!this.created.length) await this.core.createNamespace({ body: { metadata: { name: this.namespace } } });
+    if (!this.created.length) await retryTransient(() => this.core.createNamespace({ body: { metadata: { name: this.namespace } } }));
     const r = kubectl(['apply', '-f', '-'], objects.map((o) => `---\n${stringify(o)}`).join(''));
     if (r.status !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
     this.created.push(...objects);
@@ -41,7 +59,7 @@ export class DeployedRbac {
 
   /** A bound token for ServiceAccount heapstream-<service> (TokenRequest API). */
   async token(service: ServiceName, expirationSeconds = 900): Promise<string> {
-    const tr = await this.core.createNamespacedServiceAccountToken({ name: `heapstream-${service}`, namespace: this.namespace, body: { spec: { audiences: [], expirationSeconds } } });
+    const tr = await retryTransient(() => this.core.createNamespacedServiceAccountToken({ name: `heapstream-${service}`, namespace: this.namespace, body: { spec: { audiences: [], expirationSeconds } } }));
     if (!tr.status?.token) throw new Error(`no token for ${service}`);
     return tr.status.token;
   }

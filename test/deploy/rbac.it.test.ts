@@ -3,7 +3,7 @@ import { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } fro
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { uniqueName } from '@heapstream/testing';
-import { DeployedRbac } from './rbac-support.js';
+import { DeployedRbac, retryTransient } from './rbac-support.js';
 import { type K8sObject, ROOT, SERVICES, type ServiceName } from './support.js';
 
 /*
@@ -30,14 +30,14 @@ const label = (x: Access) => `${x.verb} ${x.group ? `${x.group}/` : ''}${x.resou
 
 async function allowed(kc: KubeConfig, x: Access): Promise<boolean> {
   const api = kc.makeApiClient(AuthorizationV1Api);
-  const r = await api.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb: x.verb, resource: x.resource, group: x.group ?? '', subresource: x.subresource, namespace: x.namespace, name: x.name } } } });
+  const r = await retryTransient(() => api.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb: x.verb, resource: x.resource, group: x.group ?? '', subresource: x.subresource, namespace: x.namespace, name: x.name } } } }));
   return r.status?.allowed === true;
 }
 
 /** HTTP status of a call made with the service's token. */
 async function status(call: () => Promise<unknown>): Promise<number> {
   try {
-    await call();
+    await retryTransient(call);
     return 200;
   } catch (err) {
     return (err as { code?: number }).code ?? -1;
