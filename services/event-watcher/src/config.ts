@@ -44,7 +44,12 @@ export const eventWatcherConfigSchema = kafkaConfigSchema.extend({
   EVENT_WATCHER_TRANSACTIONAL_ID: z.string().min(1).optional().describe('shared by all replicas (default heapstream-event-watcher-<cluster>)'),
   LEADER_ELECTION: flag(true).describe('run as one leader plus standbys through a coordination.k8s.io Lease'),
   LEASE_NAMESPACE: z.string().min(1).optional().describe('namespace of the Lease (default POD_NAMESPACE, else default)'),
-  LEASE_NAME: z.string().min(1).default('heapstream-event-watcher'),
+  LEASE_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS subdomain name (lowercase letters, digits, - and .)')
+    .max(253)
+    .optional()
+    .describe('default: heapstream-event-watcher, after HEAPSTREAM_TOPIC_PREFIX so pipelines sharing a namespace do not share a Lease'),
   LEASE_DURATION: durationMs('15s'),
   LEASE_RENEW_DEADLINE: durationMs('10s'),
   LEASE_RETRY_PERIOD: durationMs('2s'),
@@ -56,3 +61,10 @@ export const eventWatcherConfigSchema = kafkaConfigSchema.extend({
 });
 
 export type EventWatcherConfig = z.infer<typeof eventWatcherConfigSchema>;
+
+/** The Lease name: explicit, else the topic prefix plus heapstream-event-watcher, made a valid name. */
+export function leaseName(c: Pick<EventWatcherConfig, 'LEASE_NAME' | 'HEAPSTREAM_TOPIC_PREFIX'>): string {
+  if (c.LEASE_NAME) return c.LEASE_NAME;
+  const raw = `${c.HEAPSTREAM_TOPIC_PREFIX}heapstream-event-watcher`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
+  return raw.replace(/^[^a-z0-9]+/, '').slice(-253);
+}

@@ -9,16 +9,14 @@ import type { KubeHttp } from '@heapstream/kube';
 import { restartServer } from '@heapstream/infra';
 import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
 import { collectRecords, createCoreEvent, createNamespace, diffIds, idsFor, kubeHttp, readAllRecords, repeatCoreEvent } from './testing/harness.js';
-import { buildWatcherBundle, spawnWatcher, type WatcherProcess } from './testing/process.js';
+import { spawnWatcher, type WatcherProcess } from './testing/process.js';
 
 let http: KubeHttp;
 let kafka: Kafka;
-let bundle: string;
 
 beforeAll(async () => {
   http = await kubeHttp();
   kafka = testKafka('event-watcher-process-it');
-  bundle = await buildWatcherBundle();
 });
 
 async function setup() {
@@ -72,7 +70,7 @@ describe('event-watcher processes', () => {
     const collector = await collectRecords(kafka, s.events);
     const procs: WatcherProcess[] = [];
     try {
-      const a = await spawnWatcher(bundle, 'a', s.env, s.logDir);
+      const a = await spawnWatcher('a', s.env, s.logDir);
       procs.push(a);
       await waitFor('a leads and is ready', async () => (await a.isLeader()) && (await a.ready()), { timeoutMs: 60_000 });
       const expected = await produce(s.ns, 30, async () => {
@@ -80,7 +78,7 @@ describe('event-watcher processes', () => {
         await waitFor('some records', async () => collector.records.length > 5, { timeoutMs: 30_000 });
         a.child.kill('SIGKILL');
         await a.exited;
-        procs.push(await spawnWatcher(bundle, 'b', s.env, s.logDir));
+        procs.push(await spawnWatcher('b', s.env, s.logDir));
       });
       await waitFor('all records', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 60_000 });
       await stopAll(procs);
@@ -94,8 +92,8 @@ describe('event-watcher processes', () => {
   it('hands over between two replicas within the lease duration, with no gap and no duplicate', async () => {
     const s = await setup();
     const collector = await collectRecords(kafka, s.events);
-    const a = await spawnWatcher(bundle, 'r1', s.env, s.logDir);
-    const b = await spawnWatcher(bundle, 'r2', s.env, s.logDir);
+    const a = await spawnWatcher('r1', s.env, s.logDir);
+    const b = await spawnWatcher('r2', s.env, s.logDir);
     const procs = [a, b];
     try {
       let leader: WatcherProcess | undefined;
@@ -135,7 +133,7 @@ describe('event-watcher processes', () => {
   it('keeps going when the API server restarts, exporting every occurrence exactly once', async () => {
     const s = await setup();
     const collector = await collectRecords(kafka, s.events);
-    const w = await spawnWatcher(bundle, 'solo', { ...s.env, EVENTS_WATCH_SILENCE: '5s' }, s.logDir);
+    const w = await spawnWatcher('solo', { ...s.env, EVENTS_WATCH_SILENCE: '5s' }, s.logDir);
     try {
       await waitFor('leads and is ready', async () => (await w.isLeader()) && (await w.ready()), { timeoutMs: 60_000 });
       const before = await createCoreEvent(http, s.ns, 'before');

@@ -4,7 +4,7 @@ import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, HEAPSTER_EVENTS_TOPIC } f
 import { compressionOf, createKafka, ensureTopics } from '@heapstream/kafka';
 import { KubeHttp, LeaderElector, loadKubeConfig } from '@heapstream/kube';
 import type { HealthRegistry, Logger, StageMetrics } from '@heapstream/observability';
-import type { EventWatcherConfig } from './config.js';
+import { leaseName, type EventWatcherConfig } from './config.js';
 import { prometheusWatcherMetrics } from './metrics.js';
 import { KafkaEventOutput } from './output/kafka-output.js';
 import { detectEventsApi, eventStreams } from './streams.js';
@@ -104,7 +104,7 @@ export class EventWatcherRunner {
       this.elector = new LeaderElector({
         http,
         namespace: c.LEASE_NAMESPACE ?? c.POD_NAMESPACE ?? 'default',
-        name: c.LEASE_NAME,
+        name: leaseName(c),
         identity,
         leaseDurationSeconds: Math.max(1, Math.round(c.LEASE_DURATION / 1000)),
         renewDeadlineMs: c.LEASE_RENEW_DEADLINE,

@@ -1,33 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-
-/**
- * Bundles main.ts to CommonJS (dependencies stay external) so a child process runs
- * the real service; CommonJS because kafkajs is CommonJS and has no ESM named exports.
- */
-export async function buildWatcherBundle(): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(root, 'dist', 'event-watcher-it', `main-${process.pid}.cjs`);
-  mkdirSync(join(root, 'dist', 'event-watcher-it'), { recursive: true });
-  await build({
-    entryPoints: [join(root, 'services/event-watcher/src/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-    tsconfig: join(root, 'tsconfig.base.json'),
-  });
-  return outfile;
-}
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -51,13 +29,22 @@ export interface WatcherProcess {
   ready(): Promise<boolean>;
 }
 
-export async function spawnWatcher(bundle: string, name: string, env: Record<string, string>, logDir: string): Promise<WatcherProcess> {
+/** Runs the service's real entry point (main.ts through tsx, as `heapstream up` does) as a child process. */
+export async function spawnWatcher(name: string, env: Record<string, string>, logDir: string): Promise<WatcherProcess> {
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
   const log = createWriteStream(join(logDir, `${name}.log`));
-  const child = spawn(process.execPath, [bundle], {
+  const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', '--import', loader, join(root, 'services/event-watcher/src/main.ts')], {
     cwd: root,
-    env: { ...process.env, HEAPSTREAM_HTTP_PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    env: {
+      ...process.env,
+      TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
+      HEAPSTREAM_HTTP_PORT: String(port),
+      LOG_LEVEL: 'info',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.pipe(log);

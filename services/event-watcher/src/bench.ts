@@ -4,20 +4,28 @@
  * read_committed) and the watcher's CPU. The watcher runs as a child process (the real
  * service bundle), so its CPU is measured on its own.
  *
- *   ./heapstream infra up
- *   npx tsx --tsconfig tsconfig.base.json services/event-watcher/src/bench/run.ts [rate=2000] [seconds=20] [repeatShare=0.3]
+ *   ./heapstream bench event-watcher -- --rate 2000 --seconds 20 --repeat-share 0.3 --concurrency 128
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, decodeEventRecord } from '@heapstream/contracts';
 import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
-import { createCoreEvent, createNamespace, kubeHttp, repeatCoreEvent } from '../testing/harness.js';
-import { buildWatcherBundle, spawnWatcher } from '../testing/process.js';
+import { parseArgs } from 'node:util';
+import { createCoreEvent, createNamespace, kubeHttp, repeatCoreEvent } from './testing/harness.js';
+import { spawnWatcher } from './testing/process.js';
 
-const rate = Number(process.argv[2] ?? 2000);
-const seconds = Number(process.argv[3] ?? 20);
-const repeatShare = Number(process.argv[4] ?? 0.3);
-const concurrency = 128;
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '20' },
+    'repeat-share': { type: 'string', default: '0.3' },
+    concurrency: { type: 'string', default: '128' },
+  },
+});
+const rate = Number(args.rate);
+const seconds = Number(args.seconds);
+const repeatShare = Number(args['repeat-share']);
+const concurrency = Number(args.concurrency);
 
 const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
 
@@ -38,9 +46,7 @@ async function main() {
     { topic, numPartitions: 6 },
     { topic: `${prefix}${EVENT_WATCHER_CHECKPOINT_TOPIC}`, compacted: true },
   ]);
-  const bundle = await buildWatcherBundle();
   const w = await spawnWatcher(
-    bundle,
     'bench',
     {
       KAFKA_BROKERS: testEnv().KAFKA_BROKERS,
