@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     schema: { type: 'string', default: 'heapster' },
     keep: { type: 'boolean', default: false },
+    'records-per-send': { type: 'string', default: '250' },
   },
 });
 const nodes = Number(args.nodes);
@@ -72,8 +73,9 @@ let records = 0;
 const times = recentTimes(rounds);
 const produceStarted = Date.now();
 for (const t of times) {
-  for (let first = 0; first < nodes; first += 250) {
-    const batches = simulatedBatches({ cluster: 'bench', nodes: Math.min(250, nodes - first), podsPerNode: pods, times: [t], nodePrefix: `n${first}` });
+  const perSend = Number(args['records-per-send']);
+  for (let first = 0; first < nodes; first += perSend) {
+    const batches = simulatedBatches({ cluster: 'bench', nodes: Math.min(perSend, nodes - first), podsPerNode: pods, times: [t], nodePrefix: `n${first}` });
     points += batches.reduce((n, b) => n + b.points.length, 0);
     records += batches.length;
     await producer.send({

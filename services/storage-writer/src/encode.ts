@@ -33,6 +33,8 @@ export interface EncodedBatch {
   rejections: Rejection[];
   /** Metric points (or events) read, for the received counter. */
   items: number;
+  /** Index of the first message not encoded (messages.length when all were). */
+  next: number;
 }
 
 /** Adds cluster_name from the batch where a point has none; the decoded batch is ours to change. */
@@ -44,17 +46,28 @@ function withCluster(points: MetricPoint[], cluster: string): MetricPoint[] {
 /**
  * Kafka messages of one batch -> line protocol, remembering which message each line
  * came from. Records that cannot be read, and points that cannot be stored, become
- * rejections (dead letters); the rest of the batch is still written. Pure.
+ * rejections (dead letters); the rest of the batch is still written. Pure. From message
+ * `from` on, stopping after the message that brings the lines to `maxLines`, so a large
+ * Kafka batch is encoded and written in slices and memory stays bounded.
  */
-export function encodeMessages(messages: readonly KafkaMessage[], route: Route, options: EncodeOptions): EncodedBatch {
-  const out: EncodedBatch = { lines: [], lineOwner: [], rejections: [], items: 0 };
+export function encodeMessages(messages: readonly KafkaMessage[], route: Route, options: EncodeOptions, from = 0, maxLines = Infinity): EncodedBatch {
+  const out: EncodedBatch = { lines: [], lineOwner: [], rejections: [], items: 0, next: messages.length };
   const push = (lines: readonly string[], owner: number) => {
     for (const line of lines) {
       out.lines.push(line);
       out.lineOwner.push(owner);
     }
   };
-  messages.forEach((message, index) => {
+  for (let index = from; index < messages.length; index++) {
+    if (out.lines.length >= maxLines) {
+      out.next = index;
+      break;
+    }
+    encodeOne(messages[index]!, index);
+  }
+  return out;
+
+  function encodeOne(message: KafkaMessage, index: number): void {
     if (route.kind === 'events') {
       const decoded = eventRecordCodec.decode(message.value, message.headers);
       if (!decoded.ok) {
@@ -87,6 +100,5 @@ export function encodeMessages(messages: readonly KafkaMessage[], route: Route, 
         error: `${skipped.length} of ${batch.points.length} points not storable (${reasons.join(', ')}); first: ${first.point.metric}=${first.point.value}`,
       });
     }
-  });
-  return out;
+  }
 }

@@ -71,6 +71,17 @@ describe('encodeMessages', () => {
     expect(out.rejections[1]!.error).toContain('2 of 3 points');
   });
 
+  it('encodes in slices: stops after the record that reaches maxLines and says where to go on', () => {
+    const e = encodeEventRecord(event);
+    const msgs = Array.from({ length: 5 }, () => message(e.value, e.headers));
+    const both: EncodeOptions = { ...options, eventMeasurements: ['events', 'log/events'] };
+    const first = encodeMessages(msgs, { kind: 'events', tier: 'raw' }, both, 0, 3);
+    expect([first.lines.length, first.next, first.lineOwner]).toEqual([4, 2, [0, 0, 1, 1]]);
+    const rest = encodeMessages(msgs, { kind: 'events', tier: 'raw' }, both, first.next, 3);
+    expect([rest.lines.length, rest.next, rest.lineOwner]).toEqual([4, 4, [2, 2, 3, 3]]);
+    expect(encodeMessages(msgs, { kind: 'events', tier: 'raw' }, both, 4, 3).next).toBe(5);
+  });
+
   it('decodes event records and rejects invalid ones', () => {
     const e = encodeEventRecord(event);
     const out = encodeMessages([message(e.value, e.headers), message('{"schemaVersion":"1.0"}')], { kind: 'events', tier: 'raw' }, options);

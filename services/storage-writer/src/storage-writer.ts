@@ -199,39 +199,35 @@ export class StorageWriter {
     const route = this.routes.get(batch.topic);
     if (!route) throw new Error(`storage-writer: no route for topic ${batch.topic}`);
     const started = performance.now();
-    const encoded = encodeMessages(batch.messages, route, this.encodeOptions);
-    this.metrics.received.inc({ stage: STAGE }, encoded.items);
-
-    const guard = this.guard(batch);
-    let result: WriteResult = { written: 0, rejected: [], requests: 0 };
-    try {
-      await Promise.race([this.ensureSchema(), guard.aborted]);
-      if (encoded.lines.length) result = await this.write(this.targets[route.tier], encoded.lines, guard.signal);
-    } catch (err) {
-      throw guard.heartbeatError() ?? err;
-    } finally {
-      guard.stop();
-    }
-    this.own.linesWritten.inc({ tier: route.tier }, result.written);
-    this.metrics.sent.inc({ stage: STAGE }, result.written);
-    this.metrics.batchSize.observe({ stage: STAGE }, encoded.lines.length);
-
-    const letters: DeadLetterInput[] = encoded.rejections.map((r) => ({ topic: batch.topic, partition: batch.partition, message: batch.messages[r.message]!, reason: r.reason, error: r.error }));
-    // Bad lines, grouped by the record they came from: one dead letter per record.
-    const byMessage = new Map<number, typeof result.rejected>();
-    for (const r of result.rejected) {
-      const owner = encoded.lineOwner[r.index]!;
-      byMessage.set(owner, [...(byMessage.get(owner) ?? []), r]);
-    }
-    for (const [owner, bad] of byMessage) {
-      const lines = bad.slice(0, 3).map((b) => encoded.lines[b.index]!.slice(0, 300));
-      letters.push({
-        topic: batch.topic,
-        partition: batch.partition,
-        message: batch.messages[owner]!,
-        reason: bad[0]!.reason,
-        error: `${bad.length} line(s) rejected by InfluxDB: ${bad[0]!.error}; line(s): ${lines.join(' | ')}`,
-      });
+    const letters: DeadLetterInput[] = [];
+    // Slices of a few requests' worth of lines: a fetch of well-compressed records can
+    // hold hundreds of thousands of points, which need not all be in memory at once.
+    const sliceLines = this.config.INFLUX_BATCH_LINES * Math.max(2, this.config.INFLUX_WRITE_CONCURRENCY);
+    for (let from = 0; from < batch.messages.length; ) {
+      const encoded = encodeMessages(batch.messages, route, this.encodeOptions, from, sliceLines);
+      from = encoded.next;
+      this.metrics.received.inc({ stage: STAGE }, encoded.items);
+      const result = await this.writeSlice(batch, route, encoded.lines);
+      this.own.linesWritten.inc({ tier: route.tier }, result.written);
+      this.metrics.sent.inc({ stage: STAGE }, result.written);
+      this.metrics.batchSize.observe({ stage: STAGE }, encoded.lines.length);
+      letters.push(...encoded.rejections.map((r) => ({ topic: batch.topic, partition: batch.partition, message: batch.messages[r.message]!, reason: r.reason, error: r.error })));
+      // Bad lines, grouped by the record they came from: one dead letter per record.
+      const byMessage = new Map<number, typeof result.rejected>();
+      for (const r of result.rejected) {
+        const owner = encoded.lineOwner[r.index]!;
+        byMessage.set(owner, [...(byMessage.get(owner) ?? []), r]);
+      }
+      for (const [owner, bad] of byMessage) {
+        const lines = bad.slice(0, 3).map((b) => encoded.lines[b.index]!.slice(0, 300));
+        letters.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          message: batch.messages[owner]!,
+          reason: bad[0]!.reason,
+          error: `${bad.length} line(s) rejected by InfluxDB: ${bad[0]!.error}; line(s): ${lines.join(' | ')}`,
+        });
+      }
     }
     if (letters.length) {
       await this.deadLetters.publish(letters);
@@ -242,6 +238,19 @@ export class StorageWriter {
       }
     }
     this.metrics.duration.observe({ stage: STAGE }, (performance.now() - started) / 1000);
+  }
+
+  /** One slice: wait for the InfluxDB layout, write, heartbeat meanwhile; abandon when the partition goes. */
+  private async writeSlice(batch: KafkaBatch, route: Route, lines: string[]): Promise<WriteResult> {
+    const guard = this.guard(batch);
+    try {
+      await Promise.race([this.ensureSchema(), guard.aborted]);
+      return lines.length ? await this.write(this.targets[route.tier], lines, guard.signal) : { written: 0, rejected: [], requests: 0 };
+    } catch (err) {
+      throw guard.heartbeatError() ?? err;
+    } finally {
+      guard.stop();
+    }
   }
 
   private async write(target: TierTarget, lines: string[], signal: AbortSignal): Promise<WriteResult> {
