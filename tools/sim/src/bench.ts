@@ -103,7 +103,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = co
   const scrape = (url: string, retried = false): Promise<void> =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 120_000 }, (res) => {
+      const req = request(url, { agent, headers: { authorization: 'Bearer bench-token-0123456789' }, timeout: 300_000 }, (res) => {
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () => {
           if (res.statusCode !== 200) fail(`http ${res.statusCode}`);

@@ -233,10 +233,11 @@ export class KubeletFleet {
   }
 
   private write(res: ServerResponse, status: number, contentType: string, body: string): number {
-    const buf = Buffer.from(body, 'utf8');
-    res.writeHead(status, { 'content-type': contentType, 'content-length': buf.length, date: new Date().toUTCString() });
-    res.end(res.req.method === 'HEAD' ? undefined : buf);
-    return buf.length;
+    // No Buffer copy of a ~75 KB body: byteLength of a one-byte string is its length.
+    const length = Buffer.byteLength(body, 'utf8');
+    res.writeHead(status, { 'content-type': contentType, 'content-length': length });
+    res.end(res.req.method === 'HEAD' ? undefined : body, 'utf8');
+    return length;
   }
 
   /** Stop answering: `refuse` closes the port, `hang` accepts and never replies. */
