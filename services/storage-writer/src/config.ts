@@ -23,7 +23,7 @@ const ownSchema = z.object({
   HEAPSTREAM_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of topics this service creates when missing'),
   HEAPSTREAM_FETCH_LINGER: durationMs('50ms').describe('how long a fetch may wait for HEAPSTREAM_FETCH_MIN_BYTES (the batching linger)'),
   HEAPSTREAM_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
-  HEAPSTREAM_FETCH_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(2 * 1024 * 1024).describe('most record bytes one fetch brings in (bounds memory)'),
+  HEAPSTREAM_FETCH_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(1024 * 1024).describe('most record bytes one fetch brings in (bounds memory: compressed records decode to 10-50x their size)'),
   HEAPSTREAM_LAG_INTERVAL: durationMs('10s'),
   HEAPSTREAM_LAG_GROWTH_SAMPLES: z.coerce.number().int().min(2).default(6).describe('readiness fails after this many lag samples in a row each larger than the one before'),
 });
