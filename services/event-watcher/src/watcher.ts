@@ -3,7 +3,6 @@ import {
   emittedKey,
   encodeCheckpointValue,
   encodeEventRecord,
-  HEAPSTER_EVENTS_TOPIC,
   positionKey,
   type EncodedMessage,
   type ObjectRef,
@@ -328,4 +327,3 @@ export class EventWatcher {
   }
 }
 
-export { HEAPSTER_EVENTS_TOPIC };
