@@ -167,7 +167,7 @@ export class EventWatcher {
       this.commitsInTerm = 0;
       this.termActive = true;
       timer = setInterval(() => void this.flush().catch(fail), this.opts.flushIntervalMs ?? 200);
-      this.watches = this.opts.streams.map((s) => this.listWatch(s, !state.positions.has(s.id)));
+      this.watches = this.opts.streams.map((s) => this.listWatch(s, !state.positions.has(s.id), termSignal));
       const runs = this.watches.map((w, i) => w.run(termSignal, state.positions.get(this.opts.streams[i]!.id)).catch((err) => fail(err as Error)));
       await Promise.all(runs);
       if (failed) throw failed;
@@ -182,7 +182,7 @@ export class EventWatcher {
     }
   }
 
-  private listWatch(stream: EventStream, firstStart: boolean): ListWatch {
+  private listWatch(stream: EventStream, firstStart: boolean, termSignal: AbortSignal): ListWatch {
     let firstList = firstStart;
     return new ListWatch({
       http: this.opts.http,
@@ -201,6 +201,7 @@ export class EventWatcher {
         onSnapshot: async (items, rv) => {
           const backfillFrom = firstList && this.opts.backfillMaxAgeMs !== undefined ? Date.now() - this.opts.backfillMaxAgeMs : undefined;
           this.metrics.listed(stream.id, items.length, !firstList);
+          this.prefetchWorkloads(items, stream, termSignal);
           const present = new Set<string>();
           for (const item of items) {
             const uid = await this.observe(item, stream, backfillFrom);
@@ -277,6 +278,23 @@ export class EventWatcher {
       if (this.pending.bytes >= maxBytes) await this.flush();
     }
     return again.ev.uid;
+  }
+
+  /**
+   * A relist hands over thousands of Events at once; looking their owners up one by one
+   * would hold the list for minutes. Warm the resolver's cache with a few in parallel.
+   */
+  private prefetchWorkloads(items: unknown[], stream: EventStream, signal: AbortSignal): void {
+    const resolver = this.opts.resolver;
+    if (!resolver) return;
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length && !signal.aborted) {
+        const ev = normalizeEvent(items[next++], stream.api);
+        if (ev?.involvedObject.kind && ev.involvedObject.name) await resolver.resolve(ev.involvedObject).catch(() => undefined);
+      }
+    };
+    for (let i = 0; i < Math.min(16, items.length); i++) void worker();
   }
 
   private async resolveWorkload(ev: NormalizedEvent): Promise<WorkloadRef | undefined> {

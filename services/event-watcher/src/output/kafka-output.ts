@@ -42,6 +42,9 @@ export class KafkaEventOutput implements EventOutput {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
+      // The coordinator answers CONCURRENT_TRANSACTIONS while it finishes the previous
+      // commit; the client's default 300 ms first retry would add that to every flush.
+      retry: { initialRetryTime: 20, maxRetryTime: 5_000, retries: 10 },
     });
     await producer.connect();
     // The first transaction runs InitProducerId: it bumps the epoch (fencing older
