@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 function spawnWriter(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/storage-writer/src/main-cjs.cts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/storage-writer/src/main.ts'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
