@@ -87,7 +87,7 @@ describe('the image runtime (rebuilt without Docker)', () => {
     for (const project of ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli', 'tools/sim']) {
       // Without comment lines: JSDoc type references (`{import('types').X}`) are not imports.
       const code = readFileSync(join(app, 'dist', project, 'main.js'), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
-      const specifiers = [...code.matchAll(/(?:from\s*|import\(\s*|require\(\s*)["']([^"'./][^"']*)["']/g)].map((m) => m[1]!);
+      const specifiers = [...code.matchAll(/(?<![\w$.-])(?:from\s*|import\(\s*|require\(\s*)["']([@a-z0-9][\w./@-]*)["']/g)].map((m) => m[1]!);
       const packages = specifiers.filter((s) => !s.startsWith('node:') && !builtins.has(s)).map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
       expect([...new Set(packages)].filter((p) => !allowed.has(p)), project).toEqual([]);
     }
