@@ -4,7 +4,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-export { waitFor } from '@heapstream/infra';
+// Test-time tools (local servers, child processes, the simulator) reach service tests through
+// this module, so production code in services never depends on tools.
+export { waitFor, stopServer, restartServer, ProcessGroup, startLocalPipeline, repoRoot, type LocalPipeline } from '@heapstream/infra';
+export { startSimulator, type Simulator } from '@heapstream/sim';
 
 export interface TestEnv {
   KAFKA_BROKERS: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 
 /**
  * A key → value map kept in a compacted topic: `load` reads the topic to its end
@@ -53,8 +53,9 @@ export class CompactedStore {
     return state;
   }
 
-  async put(producer: Producer, entries: { key: string; value: Buffer | null; partition?: number }[]): Promise<void> {
+  /** Appends entries through a producer or an open transaction (anything that can send). */
+  async put(sender: { send(record: { topic: string; messages: Message[] }): Promise<unknown> }, entries: { key: string; value: Buffer | null; partition?: number }[]): Promise<void> {
     if (entries.length === 0) return;
-    await producer.send({ topic: this.topic, messages: entries.map((e) => ({ key: e.key, value: e.value, ...(e.partition !== undefined ? { partition: e.partition } : {}) })) });
+    await sender.send({ topic: this.topic, messages: entries.map((e) => ({ key: e.key, value: e.value, ...(e.partition !== undefined ? { partition: e.partition } : {}) })) });
   }
 }

@@ -4,10 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC } from '@heapstream/contracts';
 import type { KubeHttp } from '@heapstream/kube';
-// Fault tests restart a shared server; @heapstream/testing does not re-export this (yet).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { restartServer } from '@heapstream/infra';
-import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
+import { createTopics, restartServer, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
 import { collectRecords, createCoreEvent, createNamespace, diffIds, idsFor, kubeHttp, readAllRecords, repeatCoreEvent } from './testing/harness.js';
 import { spawnWatcher, type WatcherProcess } from './testing/process.js';
 

@@ -10,16 +10,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@heapstream/contracts';
 import { parseSummary, scrapeToPoints } from '@heapstream/metric-model';
 import { processStats, quantile } from '@heapstream/observability';
-import { repoRoot } from '@heapstream/infra';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
 import { KubeletClient } from './kubelet/kubelet-client.js';
 import { ScrapePublisher } from './publish/scrape-publisher.js';
 import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 interface Options {
   nodes: number;

@@ -5,9 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer } from 'kafkajs';
 import { rawScrapeCodec, TOPICS, type RawScrape } from '@heapstream/contracts';
-import { ProcessGroup } from '@heapstream/infra';
-import { startSimulator, type Simulator } from '@heapstream/sim';
-import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
+import { createTopics, ProcessGroup, startSimulator, testEnv, testKafka, uniqueName, waitFor, type Simulator } from '@heapstream/testing';
 
 const INTERVAL_MS = 2_000;
 const env = testEnv();

@@ -95,7 +95,9 @@ async function startAll(
     simControlUrl = await startSimulator(group, o.simArgs ?? [], o.infra, outDir, ports.simulator);
     kubelet.KUBELET_CA_FILE = join(outDir, 'ca.crt');
     kubelet.KUBELET_TOKEN_FILE = join(outDir, 'token');
-    kubelet.SCRAPER_NODE_SELECTOR = 'heapstream.io/simulated=true';
+    const args = o.simArgs ?? [];
+    const namePrefix = args.includes('--name-prefix') ? args[args.indexOf('--name-prefix') + 1] : 'sim';
+    kubelet.SCRAPER_NODE_SELECTOR = `heapstream.io/sim-prefix=${namePrefix}`;
     kubeconfig = o.infra.KUBECONFIG ?? '';
   }
   const common = {
@@ -108,7 +110,8 @@ async function startAll(
   const specs: [ServiceName, Record<string, string>][] = [
     ['storage-writer', { INFLUX_URL: o.infra.INFLUX_URL ?? '', INFLUX_DATABASE: database }],
     ['aggregator', {}],
-    ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default' }],
+    // A shared or long-lived API server holds many old Events: export only the recent ones at first start.
+    ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default', EVENTS_BACKFILL_MAX_AGE: '5m' }],
     ['scraper', kubelet],
   ];
   // Downstream first, so nothing produced is waiting for a consumer that is not there yet.

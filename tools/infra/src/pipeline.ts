@@ -91,6 +91,14 @@ export class ProcessGroup {
     return code;
   }
 
+  /** SIGKILL, then start it again with the same command and environment: a crash and a restart. */
+  async crash(name: string): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) throw new Error(`${name} was never started`);
+    await this.kill(name);
+    this.start(r.spec);
+  }
+
   async restart(name: string): Promise<void> {
     const r = this.running.get(name);
     if (!r) throw new Error(`${name} was never started`);

@@ -41,7 +41,8 @@ export function addSimOptions(cmd: Command): Command {
     .option('--history-retention <duration>', 'how far back ground truth can recompute payloads (default 2h)')
     .option('--epoch <time>', 'simulated cluster epoch (default now); fix it to reproduce payloads')
     .option('--duration <duration>', 'stop after this long (default: until SIGINT/SIGTERM)')
-    .option('--cleanup', 'on shutdown, delete what was created in the API server');
+    .option('--cleanup', 'on shutdown, delete what was created in the API server')
+    .option('--record-summaries <n>', 'keep the last N /stats/summary bodies each node served, as exact ground truth (default 0)');
 }
 
 /** Options as commander hands them over (strings), to the simulator's input shape. */

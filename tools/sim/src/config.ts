@@ -158,6 +158,7 @@ export const simOptionsSchema = z
       })
       .optional(),
     historyRetention: duration.prefault('2h'),
+    recordSummaries: int(0, 10_000).default(0),
   })
   .superRefine((o, ctx) => {
     if (o.interval < 1000 || o.interval % 1000 !== 0)

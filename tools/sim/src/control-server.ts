@@ -9,6 +9,7 @@ import type { Simulator } from './simulator.js';
  *   GET  /truth?node=NAME[&time=ISO|ms]      the Summary the node reported for that sample
  *   GET  /truth/served?node=NAME             requests the node answered (outcome, sample time)
  *   GET  /truth/events                       events written
+ *   POST /events/pause | /events/resume      stop or restart writing Events (tests)
  *   GET  /healthz                            ok, plus API server health
  *   POST /faults/down?node=NAME&mode=refuse|hang[&for=30s]
  *   POST /faults/up?node=NAME
@@ -57,6 +58,10 @@ export class ControlServer {
         return json(res, 200, { records: this.sim.served(node()) });
       case 'GET /truth/events':
         return json(res, 200, { events: this.sim.eventsWritten() });
+      case 'POST /events/pause':
+      case 'POST /events/resume':
+        if (this.sim.events) this.sim.events.paused = url.pathname.endsWith('/pause');
+        return json(res, 200, { paused: this.sim.events?.paused ?? false });
       case 'POST /faults/down': {
         const mode = (q.get('mode') ?? 'refuse') as OutageMode;
         if (mode !== 'refuse' && mode !== 'hang') throw new Error('mode must be refuse or hang');

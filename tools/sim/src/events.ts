@@ -240,7 +240,11 @@ export class EventWriter {
   }
 
   /** Writes are fire-and-forget with a cap on in-flight calls; beyond it events are dropped and counted. */
+  /** While paused no Event is written, so a test can wait for consumers to catch up with a fixed truth. */
+  paused = false;
+
   private fire(write: () => Promise<void>): void {
+    if (this.paused) return;
     if (this.pending >= 64) {
       this.dropped++;
       return;

@@ -245,6 +245,8 @@ function buildNodeSpec(shape: ClusterShape, index: number): NodeSpec {
       'topology.kubernetes.io/zone': zone,
       'topology.kubernetes.io/region': 'sim-region-1',
       'heapstream.io/simulated': 'true',
+      // Which simulator run the node belongs to, so a scraper can select one run's nodes.
+      'heapstream.io/sim-prefix': shape.namePrefix,
     },
     variant: {
       legacy,

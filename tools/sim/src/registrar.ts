@@ -24,6 +24,8 @@ interface Created {
 
 export class Registrar {
   readonly podUids = new Map<string, string>();
+  /** Every uid a pod ever had, kept after deletion: ground truth for past samples needs it. */
+  readonly everPodUids = new Map<string, string>();
   private readonly ownerUids = new Map<string, string>();
   private readonly created: Created[] = [];
   private readonly createdNamespaces: string[] = [];
@@ -186,6 +188,7 @@ export class Registrar {
     const obj = await this.create(path, body, 'Pod');
     await this.putPodStatus(pod, node, obj.metadata.uid);
     this.podUids.set(pod.uid, obj.metadata.uid);
+    this.everPodUids.set(pod.uid, obj.metadata.uid);
   }
 
   async putPodStatus(pod: PodState, node: NodeState, uid = this.podUids.get(pod.uid)): Promise<void> {

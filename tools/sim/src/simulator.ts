@@ -140,7 +140,7 @@ export class Simulator {
         isDown: (i) => this.cluster.faults.outage(i) !== undefined,
       });
       const registrar = this.registrar;
-      this.cluster.identity = { uid: (p) => registrar.podUids.get(p.uid), ownerUid: (p) => registrar.ownerUid(p) };
+      this.cluster.identity = { uid: (p) => registrar.everPodUids.get(p.uid), ownerUid: (p) => registrar.ownerUid(p) };
       this.events = new EventWriter(this.api, {
         seed: c.seed,
         eventsPerSecond: c.eventsPerSecond,
@@ -250,6 +250,7 @@ export class Simulator {
         const sampleMs = this.cluster.sampleTimeAt(node, now);
         const only = query.get('only_cpu_and_memory') === 'true';
         const body = JSON.stringify(this.cluster.summary(node, sampleMs, { onlyCpuAndMemory: only, skewMs }));
+        if (!only) this.recordSummary(index, sampleMs, body);
         return { status: 200, contentType: 'application/json', body, sampleMs };
       }
       case '/metrics/resource': {
@@ -272,9 +273,30 @@ export class Simulator {
     });
   }
 
-  /** What `node` reported (or would report) for the sample covering `atMs` (default: now). */
+  /** Bodies served per node (sample time -> JSON), when --record-summaries is on. */
+  private readonly servedSummaries = new Map<number, Map<number, string>>();
+
+  private recordSummary(index: number, sampleMs: number, body: string): void {
+    const keep = this.config.recordSummaries;
+    if (keep === 0) return;
+    const bodies = this.servedSummaries.get(index) ?? new Map<number, string>();
+    bodies.set(sampleMs, body);
+    if (bodies.size > keep) bodies.delete(bodies.keys().next().value!);
+    this.servedSummaries.set(index, bodies);
+  }
+
+  /**
+   * What `node` reported (or would report) for the sample covering `atMs` (default: now):
+   * the recorded body when --record-summaries kept it (exact), else regenerated.
+   */
   summaryAt(node: string | number, atMs = this.clock()): { sampleMs: number; summary: Summary } {
     const n = this.cluster.node(node);
+    const recorded = this.servedSummaries.get(n.spec.index);
+    if (recorded && atMs !== undefined) {
+      const sampleMs = this.cluster.sampleTimeAt(n, atMs);
+      const body = recorded.get(sampleMs) ?? recorded.get(atMs);
+      if (body) return { sampleMs, summary: JSON.parse(body) as Summary };
+    }
     this.cluster.advanceTo(Math.min(atMs, this.clock()));
     const sampleMs = this.cluster.sampleTimeAt(n, atMs);
     const served = this.truth.find(n.spec.index, sampleMs);
