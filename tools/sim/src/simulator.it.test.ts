@@ -1,3 +1,4 @@
+import { testEnv } from '@heapstream/testing';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +9,11 @@ import { Simulator } from './simulator.js';
 import { getKubelet, waitFor } from './test-client.js';
 import type { SimLogger } from './logger.js';
 
-const kubeconfig = process.env.KUBECONFIG;
+// The real API server is required: testEnv() fails with a clear message when it is not running.
+const kubeconfig = testEnv().KUBECONFIG;
 const run = `it${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 
-describe.skipIf(!kubeconfig)('simulator against the real API server', () => {
+describe('simulator against the real API server', () => {
   let sim: Simulator;
   let ca: string;
   const kc = new KubeConfig();
@@ -153,7 +155,7 @@ describe.skipIf(!kubeconfig)('simulator against the real API server', () => {
   });
 });
 
-describe.skipIf(!kubeconfig)('API server that is not there', () => {
+describe('API server that is not there', () => {
   it('is retried with backoff and reported', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -189,7 +191,7 @@ describe.skipIf(!kubeconfig)('API server that is not there', () => {
   });
 });
 
-describe.skipIf(!kubeconfig)('shutdown', () => {
+describe('shutdown', () => {
   it('leaves what it created without cleanup and deletes it with cleanup', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig!);
