@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@heapstream/contracts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the outage test stops and restarts the local server; @heapstream/testing does not re-export these
 import { restartServer, stopServer } from '@heapstream/testing';
 import { testKafka, waitFor } from '@heapstream/testing';
 import { diff, dropDatabase, expectedMetricPoints, produceBatches, readInfluxQl, recentTimes, simulatedBatches, startWriter, writerSetup, type Batch } from './testing/it-support.js';
