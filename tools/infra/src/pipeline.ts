@@ -39,7 +39,7 @@ export class ProcessGroup {
   }
 
   start(spec: ServiceProcessSpec): void {
-    if (this.running.get(spec.name)?.child.exitCode === null) throw new Error(`${spec.name} is already running`);
+    if (this.isAlive(spec.name)) throw new Error(`${spec.name} is already running`);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
     const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, join(repoRoot, spec.entry), ...(spec.args ?? [])], {
