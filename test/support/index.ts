@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 // Test-time tools (local servers, child processes, the simulator) reach service tests through
 // this module, so production code in services never depends on tools.
-export { waitFor, stopServer, restartServer, ProcessGroup, startLocalPipeline, repoRoot, type LocalPipeline } from '@heapstream/infra';
+export { waitFor, stopServer, restartServer, startPrivateInflux, ProcessGroup, startLocalPipeline, repoRoot, type LocalPipeline } from '@heapstream/infra';
 export { startSimulator, type Simulator } from '@heapstream/sim';
 
 export interface TestEnv {

@@ -1,7 +1,7 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { deadLetterCodec, metricPointBatchCodec, rawScrapeCodec, toPayload } from '@heapstream/contracts';
-import { CompactedStore, compressionOf, ensureTopics, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
-import type { Logger, StageMetrics } from '@heapstream/observability';
+import { CompactedStore, compressionOf, ensureTopics, isRetryableKafkaError, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { retry, type Logger, type StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
 import { decodeState, encodeOwner, encodePartition, metaKey, ownerKey } from './core/state.js';
@@ -54,8 +54,20 @@ export class AggregatorEngine {
     return this.lastBatchAt;
   }
 
-  /** Creates the output and state topics when missing; the state topic needs at least the input's partitions. */
+  /**
+   * Creates the output and state topics when missing; the state topic needs at least the
+   * input's partitions. Retriable broker errors (a topic created a moment ago has no leader
+   * yet, a broker restarting) are retried with backoff instead of failing the boot.
+   */
   async prepare(): Promise<void> {
+    await retry(() => this.prepareOnce(), {
+      isRetryable: isRetryableKafkaError,
+      maxAttempts: 30,
+      onRetry: (err, attempt, delayMs) => this.o.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'kafka not ready for the aggregator yet; retrying'),
+    });
+  }
+
+  private async prepareOnce(): Promise<void> {
     const { kafka, topics } = this.o;
     const admin = kafka.admin();
     await admin.connect();

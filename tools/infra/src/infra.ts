@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { host, infraScriptsDir, stateDir } from './layout.js';
 import { isRunning, killRecorded, portIsFree, readRecord, startDetached, stopRecorded, waitFor } from './processes.js';
-import { servers, writeKubeconfig, type ServerSpec } from './servers.js';
+import { influxdbSpec, servers, writeKubeconfig, type ServerSpec } from './servers.js';
 
 export type Progress = (line: string) => void;
 
@@ -16,8 +16,13 @@ export function provision(components: string[], progress: Progress): void {
   if (result.status !== 0) throw new InfraError(`provisioning failed (exit ${result.status}); the lines above say what and how to fix it`);
 }
 
+/** Servers started for one test alone (fault tests stop and restart them without disturbing others). */
+const privateServers = new Map<string, ServerSpec>();
+
 function selected(names?: string[]): ServerSpec[] {
   if (!names?.length) return servers;
+  const own = names.map((n) => privateServers.get(n)).filter((s): s is ServerSpec => s !== undefined);
+  if (own.length === names.length) return own;
   const unknown = names.filter((n) => !servers.some((s) => s.name === n));
   if (unknown.length) throw new InfraError(`unknown server ${unknown.join(', ')} (known: ${servers.map((s) => s.name).join(', ')})`);
   return servers.filter((s) => names.includes(s.name));
@@ -107,6 +112,18 @@ export async function stopServer(name: string, how: 'term' | 'kill' = 'term'): P
   selected([name]);
   if (how === 'kill') await killRecorded(stateDir, name);
   else await stopRecorded(stateDir, name);
+}
+
+/**
+ * Starts an InfluxDB of its own for one test, on the given ports, with a fresh data dir.
+ * stopServer/restartServer/down accept its name; stop it with stopServer when done.
+ */
+export async function startPrivateInflux(label: string, httpPort: number): Promise<{ name: string; url: string }> {
+  const spec = influxdbSpec(`influxdb-${label}`, httpPort, httpPort + 1);
+  privateServers.set(spec.name, spec);
+  mkdirSync(stateDir, { recursive: true });
+  await startOne(spec, () => undefined);
+  return { name: spec.name, url: spec.endpoints(stateDir).INFLUX_URL! };
 }
 
 export async function restartServer(name: string): Promise<void> {

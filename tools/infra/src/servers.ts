@@ -98,16 +98,18 @@ const kafka: ServerSpec = {
   endpoints: () => ({ KAFKA_BROKERS: `${host}:${ports.kafka}` }),
 };
 
-const influxdb: ServerSpec = {
-  name: 'influxdb',
+/** An InfluxDB server; the shared one, or a private one for tests that stop and restart it. */
+export function influxdbSpec(name: string, httpPort: number, rpcPort: number): ServerSpec {
+  return {
+  name,
   component: 'influxdb',
-  ports: [ports.influx, ports.influxRpc],
+  ports: [httpPort, rpcPort],
   command(dataDir) {
     const conf = join(dataDir, 'influxdb.conf');
     writeFileSync(
       conf,
       `reporting-disabled = true
-bind-address = "${host}:${ports.influxRpc}"
+bind-address = "${host}:${rpcPort}"
 [meta]
   dir = "${join(dataDir, 'meta')}"
 [data]
@@ -117,7 +119,7 @@ bind-address = "${host}:${ports.influxRpc}"
   max-values-per-tag = 0
   max-series-per-database = 0
 [http]
-  bind-address = "${host}:${ports.influx}"
+  bind-address = "${host}:${httpPort}"
   flux-enabled = true
   log-enabled = false
   max-body-size = 0
@@ -132,11 +134,14 @@ bind-address = "${host}:${ports.influxRpc}"
     return { command: join(influxDir, 'bin', 'influxd'), args: ['-config', conf] };
   },
   async ready() {
-    const res = await fetch(`http://${host}:${ports.influx}/health`);
+    const res = await fetch(`http://${host}:${httpPort}/health`);
     return res.ok;
   },
-  endpoints: () => ({ INFLUX_URL: `http://${host}:${ports.influx}` }),
-};
+  endpoints: () => ({ INFLUX_URL: `http://${host}:${httpPort}` }),
+  };
+}
+
+const influxdb = influxdbSpec('influxdb', ports.influx, ports.influxRpc);
 
 const etcd: ServerSpec = {
   name: 'etcd',
