@@ -268,6 +268,7 @@ describe('the whole pipeline end to end', () => {
     await waitFor('two closed 1m windows per node', async () => (await closedWindows(p)) >= 6, { timeoutMs: 300_000, intervalMs: 5_000, alive: () => p.group.isAlive('aggregator') });
     await finishIntake(p);
     await compare(p, { everyServedSampleScraped: true });
+    await p.stop();
   }, 600_000);
 
   it('gives the same answers when every service is SIGKILLed and restarted once mid-run', async () => {
@@ -284,5 +285,6 @@ describe('the whole pipeline end to end', () => {
     await waitFor('a closed 1m window per node', async () => (await closedWindows(p)) >= 3, { timeoutMs: 300_000, intervalMs: 5_000 });
     await finishIntake(p);
     await compare(p, { everyServedSampleScraped: false });
+    await p.stop();
   }, 2_400_000);
 });
