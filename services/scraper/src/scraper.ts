@@ -2,9 +2,9 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Gauge, Counter, Histogram } from 'prom-client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TOPICS } from '@heapstream/contracts';
-import { compressionOf, ensureTopics } from '@heapstream/kafka';
+import { compressionOf, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
 import { parseSummary, ParseError } from '@heapstream/metric-model';
-import { OnceLogger, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { OnceLogger, retry, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { staticShardIndex, type ScraperConfig } from './config.js';
 import { NodeDirectory } from './discovery/node-directory.js';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
@@ -116,7 +116,22 @@ export class Scraper {
   }
 
   async start(): Promise<void> {
-    const { config, kafka, health } = this.deps;
+    // Retriable broker errors at boot (a topic created a moment ago has no leader yet, a
+    // broker restarting) are retried with backoff instead of failing the service.
+    await retry(() => this.connectKafka(), {
+      isRetryable: isRetryableKafkaError,
+      maxAttempts: 30,
+      onRetry: (err, attempt, delayMs) => this.deps.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'kafka not ready for the scraper yet; retrying'),
+    });
+    await this.directory.start();
+    this.scheduler.start();
+    this.registerHealth();
+  }
+
+  private async connectKafka(): Promise<void> {
+    const { config, kafka } = this.deps;
+    await this.ownership.stop();
+    await this.producer?.disconnect().catch(() => undefined);
     await ensureTopics(kafka, [
       { name: this.topic, partitions: 12 },
       ...(config.SCRAPER_SHARDING === 'group' ? [{ name: config.HEAPSTREAM_TOPIC_PREFIX + SHARDS_TOPIC, partitions: config.SCRAPER_SHARDS }] : []),
@@ -126,10 +141,11 @@ export class Scraper {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });
     await this.producer.connect();
     this.publisher = new ScrapePublisher(this.producer, { topic: this.topic, compression: compressionOf(config), maxRecordBytes: config.SCRAPER_MAX_RECORD_BYTES });
-    await this.directory.start();
     await this.ownership.start();
-    this.scheduler.start();
+  }
 
+  private registerHealth(): void {
+    const { config, health } = this.deps;
     const interval = config.SCRAPER_INTERVAL;
     health.register({ name: 'node-discovery', check: () => ({ ok: this.directory.hasSynced, detail: this.directory.hasSynced ? `${this.directory.list().length} nodes` : 'node list not synced yet' }) });
     health.register({ name: 'sharding', check: () => ({ ok: this.ownership.ready(), detail: this.ownership.describe() }) });
