@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { waitForLeaders } from '@heapstream/kafka';
 import pino from 'pino';
 // Test-time tools (local servers, child processes, the simulator) reach service tests through
 // this module, so production code in services never depends on tools.
-export { waitFor, stopServer, restartServer, startPrivateInflux, ProcessGroup, startLocalPipeline, repoRoot, type LocalPipeline } from '@heapstream/infra';
+export { waitFor, stopServer, restartServer, startPrivateInflux, startPrivateKubeApiserver, ProcessGroup, startLocalPipeline, repoRoot, type LocalPipeline } from '@heapstream/infra';
 export { startSimulator, type Simulator } from '@heapstream/sim';
 
 export interface TestEnv {
@@ -50,7 +51,7 @@ export async function createTopics(kafka: Kafka, topics: { topic: string; numPar
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: topics.map((t) => ({
         topic: t.topic,
         numPartitions: t.numPartitions ?? 1,
@@ -58,6 +59,7 @@ export async function createTopics(kafka: Kafka, topics: { topic: string; numPar
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });
+    await waitForLeaders(admin, topics.map((t) => t.topic));
   } finally {
     await admin.disconnect();
   }

@@ -1,4 +1,6 @@
-import type { Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka } from 'kafkajs';
+import { isRetryableKafkaError } from './errors.js';
 
 /** What a topic must look like; the contracts library owns the instances. */
 export interface TopicSpec {
@@ -10,7 +12,26 @@ export interface TopicSpec {
   replicationFactor?: number;
 }
 
-/** Creates missing topics (existing ones are left as they are). Idempotent. */
+/**
+ * Waits until every partition of `topics` has a leader. kafkajs's own `waitForLeaders`
+ * gives up on "This server does not host this topic-partition", which a KRaft broker
+ * answers for a moment after it created a topic; that is retried here.
+ */
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!isRetryableKafkaError(err) || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`Kafka topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await sleep(delayMs);
+  }
+}
+
+/** Creates missing topics (existing ones are left as they are) and waits for their leaders. Idempotent. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -19,7 +40,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
@@ -33,6 +54,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
       // Another replica created it between our list and create: that is the goal anyway.
       if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
     });
+    await waitForLeaders(admin, missing.map((s) => s.name));
   } finally {
     await admin.disconnect();
   }

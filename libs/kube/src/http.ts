@@ -19,6 +19,17 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * Worth retrying: the API server answered 5xx or 429, or could not be reached at all
+ * (refused, reset, timed out: it is restarting or overloaded). 4xx answers are permanent.
+ */
+export function isTransientKubeError(err: unknown): boolean {
+  if (err instanceof KubeApiError) return err.statusCode >= 500 || err.statusCode === 429;
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && /^(ECONN|EPIPE|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR)/.test(code)) || /no answer within|socket hang up|closed before/.test(err.message);
+}
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface RequestOptions {

@@ -35,3 +35,23 @@ export async function retry<T>(
     }
   }
 }
+
+/**
+ * A start-up step against a dependency that may not be ready yet (a broker still electing
+ * leaders, an API server restarting): retried with backoff for up to about `maxAttempts`
+ * attempts (default ≈ 3 minutes), each retry logged with what is waited for.
+ * Permanent errors (bad credentials, a missing permission) fail the boot at once.
+ */
+export function retryAtBoot<T>(
+  what: string,
+  fn: () => Promise<T>,
+  opts: { isRetryable: (err: unknown) => boolean; logger: { warn(obj: object, msg: string): void }; signal?: AbortSignal; maxAttempts?: number },
+): Promise<T> {
+  return retry(() => fn(), {
+    isRetryable: opts.isRetryable,
+    maxAttempts: opts.maxAttempts ?? 20,
+    backoff: { initialMs: 250, maxMs: 15_000, jitter: 0.3 },
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onRetry: (err, attempt, delayMs) => opts.logger.warn({ err: (err as Error).message, attempt: attempt + 1, delayMs }, `${what}: not ready yet; retrying`),
+  });
+}

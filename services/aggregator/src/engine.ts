@@ -1,7 +1,7 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { deadLetterCodec, metricPointBatchCodec, rawScrapeCodec, toPayload } from '@heapstream/contracts';
 import { CompactedStore, compressionOf, ensureTopics, isRetryableKafkaError, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
-import { retry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { retryAtBoot, type Logger, type StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
 import { decodeState, encodeOwner, encodePartition, metaKey, ownerKey } from './core/state.js';
@@ -60,11 +60,7 @@ export class AggregatorEngine {
    * yet, a broker restarting) are retried with backoff instead of failing the boot.
    */
   async prepare(): Promise<void> {
-    await retry(() => this.prepareOnce(), {
-      isRetryable: isRetryableKafkaError,
-      maxAttempts: 30,
-      onRetry: (err, attempt, delayMs) => this.o.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'kafka not ready for the aggregator yet; retrying'),
-    });
+    await retryAtBoot('aggregator topics', () => this.prepareOnce(), { isRetryable: isRetryableKafkaError, logger: this.o.logger });
   }
 
   private async prepareOnce(): Promise<void> {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC } from '@heapstream/contracts';
 import type { KubeHttp } from '@heapstream/kube';
-import { createTopics, restartServer, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
+import { createTopics, restartServer, startPrivateKubeApiserver, stopServer, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
 import { collectRecords, createCoreEvent, createNamespace, diffIds, idsFor, kubeHttp, readAllRecords, repeatCoreEvent } from './testing/harness.js';
 import { spawnWatcher, type WatcherProcess } from './testing/process.js';
 
@@ -16,9 +16,10 @@ beforeAll(async () => {
   kafka = testKafka('event-watcher-process-it');
 });
 
-async function setup() {
+/** A namespace, topics and watcher environment for one test, on the shared API server unless given another. */
+async function setup(api: { http: KubeHttp; kubeconfig: string } = { http, kubeconfig: testEnv().KUBECONFIG }) {
   const ns = uniqueName('ewp');
-  await createNamespace(http, ns);
+  await createNamespace(api.http, ns);
   const prefix = `${ns}.`;
   const events = `${prefix}${EVENTS_TOPIC}`;
   await createTopics(kafka, [
@@ -27,7 +28,7 @@ async function setup() {
   ]);
   const env = {
     KAFKA_BROKERS: testEnv().KAFKA_BROKERS,
-    KUBECONFIG: testEnv().KUBECONFIG,
+    KUBECONFIG: api.kubeconfig,
     HEAPSTREAM_TOPIC_PREFIX: prefix,
     EVENTS_NAMESPACES: ns,
     LEASE_NAMESPACE: ns,
@@ -126,18 +127,20 @@ describe('event-watcher processes', () => {
     }
   });
 
-  // The only test that restarts a shared server (~10-20 s); it runs after the timing-sensitive ones.
+  // Restarts an API server of its own (same etcd, own key prefix), so no other test notices.
   it('keeps going when the API server restarts, exporting every occurrence exactly once', async () => {
-    const s = await setup();
+    const api = await startPrivateKubeApiserver('ew-restart', 16_453);
+    const privateHttp = await kubeHttp(api.kubeconfig);
+    const s = await setup({ http: privateHttp, kubeconfig: api.kubeconfig });
     const collector = await collectRecords(kafka, s.events);
     const w = await spawnWatcher('solo', { ...s.env, EVENTS_WATCH_SILENCE: '5s' }, s.logDir);
     try {
       await waitFor('leads and is ready', async () => (await w.isLeader()) && (await w.ready()), { timeoutMs: 60_000 });
-      const before = await createCoreEvent(http, s.ns, 'before');
+      const before = await createCoreEvent(privateHttp, s.ns, 'before');
       await waitFor('before', async () => diffIds(collector.records, [`${before.metadata.uid}:1`]).missing.length === 0, { timeoutMs: 30_000 });
-      await restartServer('kube-apiserver');
-      await repeatCoreEvent(http, s.ns, 'before');
-      const after = await createCoreEvent(http, s.ns, 'after');
+      await restartServer(api.name);
+      await repeatCoreEvent(privateHttp, s.ns, 'before');
+      const after = await createCoreEvent(privateHttp, s.ns, 'after');
       const expected = [...idsFor(before.metadata.uid, 2), `${after.metadata.uid}:1`];
       await waitFor('records after the restart', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 60_000 });
       await waitFor('ready again', () => w.ready(), { timeoutMs: 60_000 });
@@ -146,6 +149,7 @@ describe('event-watcher processes', () => {
     } finally {
       await stopAll([w]);
       await collector.stop();
+      await stopServer(api.name);
     }
   });
 });

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, HEAPSTER_EVENTS_TOPIC } from '@heapstream/contracts';
-import { compressionOf, createKafka, ensureTopics } from '@heapstream/kafka';
-import { KubeHttp, LeaderElector, loadKubeConfig } from '@heapstream/kube';
-import type { HealthRegistry, Logger, StageMetrics } from '@heapstream/observability';
+import { compressionOf, createKafka, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
+import { isTransientKubeError, KubeHttp, LeaderElector, loadKubeConfig } from '@heapstream/kube';
+import { retryAtBoot, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { leaseName, type EventWatcherConfig } from './config.js';
 import { prometheusWatcherMetrics } from './metrics.js';
 import { KafkaEventOutput } from './output/kafka-output.js';
@@ -54,12 +54,16 @@ export class EventWatcherRunner {
     const http = await KubeHttp.create(loadKubeConfig(c.KUBECONFIG ? { kubeconfigPath: c.KUBECONFIG } : {}));
     const kafka = createKafka(c, logger, c.KAFKA_CLIENT_ID ?? 'heapstream-event-watcher');
     const topics = eventTopics(c.HEAPSTREAM_TOPIC_PREFIX, c.EVENTS_HEAPSTER_COMPAT);
-    await ensureTopics(kafka, [
-      { name: topics.events, partitions: c.EVENTS_PARTITIONS },
-      { name: topics.checkpoints, partitions: 1, compacted: true },
-      ...(topics.heapster ? [{ name: topics.heapster, partitions: c.EVENTS_PARTITIONS }] : []),
-    ]);
-    const api = await detectEventsApi(http, c.EVENTS_API);
+    // Kafka or the API server may still be starting: wait for them instead of failing the boot.
+    await retryAtBoot('event topics', () =>
+      ensureTopics(kafka, [
+        { name: topics.events, partitions: c.EVENTS_PARTITIONS },
+        { name: topics.checkpoints, partitions: 1, compacted: true },
+        ...(topics.heapster ? [{ name: topics.heapster, partitions: c.EVENTS_PARTITIONS }] : []),
+      ]),
+      { isRetryable: isRetryableKafkaError, logger },
+    );
+    const api = await retryAtBoot('events API discovery', () => detectEventsApi(http, c.EVENTS_API), { isRetryable: isTransientKubeError, logger });
     const streams = eventStreams(api, c.EVENTS_NAMESPACES);
     logger.info({ api, streams: streams.map((s) => s.id), topics }, 'event watcher configured');
     const output = new KafkaEventOutput({

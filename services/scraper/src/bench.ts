@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@heapstream/contracts';
+import { ensureTopics } from '@heapstream/kafka';
 import { parseSummary, scrapeToPoints } from '@heapstream/metric-model';
 import { processStats, quantile } from '@heapstream/observability';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
@@ -65,7 +66,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const topic = `bench-${process.pid}.${TOPICS.metricsRaw.name}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 12, configEntries: [{ name: 'retention.ms', value: '600000' }] }] });
+    await ensureTopics(kafka, [{ name: topic, partitions: 12, retentionMs: 600_000 }]);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     const publisher = new ScrapePublisher(producer, { topic, compression: o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None, maxRecordBytes: 16 * 1024 * 1024 });

@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { TOPICS } from '@heapstream/contracts';
 import { compressionOf, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
 import { parseSummary, ParseError } from '@heapstream/metric-model';
-import { OnceLogger, retry, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { OnceLogger, retryAtBoot, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { staticShardIndex, type ScraperConfig } from './config.js';
 import { NodeDirectory } from './discovery/node-directory.js';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
@@ -118,11 +118,7 @@ export class Scraper {
   async start(): Promise<void> {
     // Retriable broker errors at boot (a topic created a moment ago has no leader yet, a
     // broker restarting) are retried with backoff instead of failing the service.
-    await retry(() => this.connectKafka(), {
-      isRetryable: isRetryableKafkaError,
-      maxAttempts: 30,
-      onRetry: (err, attempt, delayMs) => this.deps.logger.warn({ err: (err as Error).message, attempt, delayMs }, 'kafka not ready for the scraper yet; retrying'),
-    });
+    await retryAtBoot('scraper topics and producer', () => this.connectKafka(), { isRetryable: isRetryableKafkaError, logger: this.deps.logger });
     await this.directory.start();
     this.scheduler.start();
     this.registerHealth();

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CompressionTypes } from 'kafkajs';
 import { metricPointBatchCodec, nodeKey, TOPICS } from '@heapstream/contracts';
-import { consumerLag } from '@heapstream/kafka';
+import { consumerLag, ensureTopics } from '@heapstream/kafka';
 import { testKafka } from '@heapstream/testing';
 import { dropDatabase, influxQl, recentTimes, simulatedBatches, writerSetup } from '../src/testing/it-support.js';
 
@@ -57,13 +57,7 @@ const kafka = testKafka('storage-writer-bench');
 const port = await freePort();
 const setup = writerSetup({ ...(process.env.HEAPSTREAM_FETCH_MAX_BYTES ? { HEAPSTREAM_FETCH_MAX_BYTES: process.env.HEAPSTREAM_FETCH_MAX_BYTES } : {}), HEAPSTREAM_STORAGE_SCHEMA: args.schema!, HEAPSTREAM_TOPIC_PARTITIONS: '6', HEAPSTREAM_HTTP_PORT: String(port), LOG_LEVEL: 'warn' });
 const topic = setup.prefix + TOPICS.metrics.name;
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({
-  waitForLeaders: true,
-  topics: [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter].map((t) => ({ topic: setup.prefix + t.name, numPartitions: 6, replicationFactor: 1 })),
-});
-await admin.disconnect();
+await ensureTopics(kafka, [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter].map((t) => ({ name: setup.prefix + t.name, partitions: 6 })));
 
 // Produce first, so that the writer's figures are its own.
 const producer = kafka.producer();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
-import { ensureTopics, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
+import { ensureTopics, isRetryableKafkaError, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
 import {
   endpointOf,
   ensureBuckets,
@@ -15,7 +15,7 @@ import {
   type TierTarget,
   type WriteResult,
 } from '@heapstream/influx';
-import { retry, OnceLogger, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { retry, retryAtBoot, OnceLogger, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { deadLetterTopic, eventMeasurements, routesOf, type StorageWriterConfig } from './config.js';
 import { DeadLetterPublisher, type DeadLetterInput } from './dead-letters.js';
 import { encodeMessages, type EncodeOptions, type Route } from './encode.js';
@@ -158,10 +158,17 @@ export class StorageWriter {
   /** Topics, dead-letter producer, InfluxDB layout (in the background), lag sampling. Idempotent. */
   start(): Promise<void> {
     return (this.started ??= (async () => {
-      if (this.config.HEAPSTREAM_ENSURE_TOPICS) {
-        await ensureTopics(this.kafka, [...this.routes.keys(), deadLetterTopic(this.config)].map((name) => ({ name, partitions: this.config.HEAPSTREAM_TOPIC_PARTITIONS })));
-      }
-      await this.deadLetters.connect();
+      // Kafka may still be starting (a topic created a moment ago has no leader yet): wait for it.
+      await retryAtBoot(
+        'storage-writer topics and dead-letter producer',
+        async () => {
+          if (this.config.HEAPSTREAM_ENSURE_TOPICS) {
+            await ensureTopics(this.kafka, [...this.routes.keys(), deadLetterTopic(this.config)].map((name) => ({ name, partitions: this.config.HEAPSTREAM_TOPIC_PARTITIONS })));
+          }
+          await this.deadLetters.connect();
+        },
+        { isRetryable: isRetryableKafkaError, logger: this.logger, signal: this.closing.signal },
+      );
       void this.ensureSchema().catch(() => undefined);
       this.lag.start();
     })());

@@ -1,4 +1,4 @@
-export { up, down, status, endpoints, provision, stopServer, restartServer, startPrivateInflux, InfraError, type ServerStatus, type Progress } from './infra.js';
+export { up, down, status, endpoints, provision, stopServer, restartServer, startPrivateInflux, startPrivateKubeApiserver, InfraError, type ServerStatus, type Progress } from './infra.js';
 export { cacheDir, stateDir, ports, host } from './layout.js';
 export { kubectlPath, localAdminToken, pkiDir } from './servers.js';
 export { waitFor } from './processes.js';

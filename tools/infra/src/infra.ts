@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { host, infraScriptsDir, stateDir } from './layout.js';
 import { isRunning, killRecorded, portIsFree, readRecord, startDetached, stopRecorded, waitFor } from './processes.js';
-import { influxdbSpec, servers, writeKubeconfig, type ServerSpec } from './servers.js';
+import { influxdbSpec, kubeApiserverSpec, servers, writeKubeconfig, type ServerSpec } from './servers.js';
 
 export type Progress = (line: string) => void;
 
@@ -124,6 +124,21 @@ export async function startPrivateInflux(label: string, httpPort: number): Promi
   mkdirSync(stateDir, { recursive: true });
   await startOne(spec, () => undefined);
   return { name: spec.name, url: spec.endpoints(stateDir).INFLUX_URL! };
+}
+
+/**
+ * Starts a kube-apiserver of its own for one test (a separate cluster in the shared etcd),
+ * for tests that restart the API server. Stop it with stopServer when done.
+ */
+export async function startPrivateKubeApiserver(label: string, port: number): Promise<{ name: string; kubeconfig: string }> {
+  const name = `kube-apiserver-${label}`;
+  const spec = kubeApiserverSpec(name, port, `/registry-${label}`);
+  privateServers.set(name, spec);
+  mkdirSync(stateDir, { recursive: true });
+  await startOne(spec, () => undefined);
+  const kubeconfig = join(stateDir, name, 'kubeconfig');
+  writeKubeconfig(kubeconfig, port);
+  return { name, kubeconfig };
 }
 
 export async function restartServer(name: string): Promise<void> {

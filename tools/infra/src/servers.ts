@@ -77,7 +77,8 @@ const kafka: ServerSpec = {
     );
     const cp = `${join(kafkaDir, 'lib')}/*`;
     const clusterId = randomBytes(16).toString('base64url');
-    execFileSync('java', ['-cp', cp, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '-g'], {
+    // `--cluster-id=` form: a base64url id may start with '-', which the tool would read as a flag.
+    execFileSync('java', ['-cp', cp, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '-g'], {
       stdio: 'pipe',
     });
     return {
@@ -199,10 +200,15 @@ function httpsGetStatus(url: string, token: string): Promise<number> {
   });
 }
 
-const kubeApiserver: ServerSpec = {
-  name: 'kube-apiserver',
+/**
+ * A kube-apiserver on `port`. Private ones (fault tests) share the local etcd under their
+ * own key prefix, so they hold a separate cluster and can be restarted without disturbing others.
+ */
+export function kubeApiserverSpec(name: string, port: number, etcdPrefix = '/registry'): ServerSpec {
+  return {
+  name,
   component: 'kube',
-  ports: [ports.kubeApiserver],
+  ports: [port],
   command(dataDir) {
     ensurePki();
     const tokens = join(dataDir, 'tokens.csv');
@@ -211,8 +217,8 @@ const kubeApiserver: ServerSpec = {
     return {
       command: join(kubeDir, 'bin', 'kube-apiserver'),
       args: [
-        `--etcd-servers=http://${host}:${ports.etcdClient}`,
-        `--bind-address=${host}`, `--advertise-address=${host}`, `--secure-port=${ports.kubeApiserver}`,
+        `--etcd-servers=http://${host}:${ports.etcdClient}`, `--etcd-prefix=${etcdPrefix}`,
+        `--bind-address=${host}`, `--advertise-address=${host}`, `--secure-port=${port}`,
         `--tls-cert-file=${p('apiserver.crt')}`, `--tls-private-key-file=${p('apiserver.key')}`,
         `--client-ca-file=${p('ca.crt')}`,
         `--token-auth-file=${tokens}`, '--authorization-mode=RBAC',
@@ -226,18 +232,21 @@ const kubeApiserver: ServerSpec = {
     };
   },
   async ready() {
-    return (await httpsGetStatus(`https://${host}:${ports.kubeApiserver}/readyz`, localAdminToken)) === 200;
+    return (await httpsGetStatus(`https://${host}:${port}/readyz`, localAdminToken)) === 200;
   },
   endpoints(stateDir) {
     return { KUBECONFIG: join(stateDir, 'kubeconfig'), KUBECTL: kubectlPath };
   },
-};
+  };
+}
+
+const kubeApiserver = kubeApiserverSpec('kube-apiserver', ports.kubeApiserver);
 
 /** Start order; stop order is the reverse. */
 export const servers: ServerSpec[] = [kafka, influxdb, etcd, kubeApiserver];
 
-/** A kubeconfig for the local API server with the local admin token. */
-export function writeKubeconfig(path: string): void {
+/** A kubeconfig for a local API server (the shared one by default) with the local admin token. */
+export function writeKubeconfig(path: string, port: number = ports.kubeApiserver): void {
   const ca = readFileSync(join(pkiDir, 'ca.crt')).toString('base64');
   writeFileSync(
     path,
@@ -246,7 +255,7 @@ kind: Config
 clusters:
 - name: heapstream-local
   cluster:
-    server: https://${host}:${ports.kubeApiserver}
+    server: https://${host}:${port}
     certificate-authority-data: ${ca}
 users:
 - name: heapstream-admin

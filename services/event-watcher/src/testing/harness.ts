@@ -5,9 +5,9 @@ import { KubeApiError, KubeHttp, loadKubeConfig } from '@heapstream/kube';
 import { testEnv } from '@heapstream/testing';
 
 /** Test helpers: create and repeat Events through the real API, read what reached Kafka. */
-export async function kubeHttp(): Promise<KubeHttp> {
-  const http = await KubeHttp.create(loadKubeConfig({ kubeconfigPath: testEnv().KUBECONFIG }));
-  // Another test may be restarting the shared API server: wait for it instead of failing.
+export async function kubeHttp(kubeconfigPath = testEnv().KUBECONFIG): Promise<KubeHttp> {
+  const http = await KubeHttp.create(loadKubeConfig({ kubeconfigPath }));
+  // The API server may be restarting (a fault test's own): wait for it instead of failing.
   const request = http.request.bind(http);
   http.request = (async (method: string, path: string, opts?: Parameters<KubeHttp['request']>[2]) => {
     const deadline = Date.now() + 60_000;
