@@ -414,6 +414,26 @@ function eventsDashboard(): Json {
         ],
       ],
       [
+        'Event counters (aggregator, 1m windows)',
+        [
+          {
+            title: 'Warning occurrences per workload',
+            description: 'event_occurrences from the aggregator: occurrences per 1m window (sum over the event topic shards)',
+            unit: 'short',
+            bars: true,
+            stack: true,
+            targets: [{ query: `SELECT sum("value_sum") FROM "rollup_1m"."event_occurrences" WHERE "type" = 'workload' AND "event_type" = 'Warning' AND ${where} GROUP BY time(1m), "workload_name", "reason" fill(none)`, alias: '$tag_workload_name $tag_reason' }],
+          },
+          {
+            title: 'Occurrences per namespace and reason',
+            unit: 'short',
+            bars: true,
+            stack: true,
+            targets: [{ query: `SELECT sum("value_sum") FROM "rollup_1m"."event_occurrences" WHERE "type" = 'ns' AND ${where} GROUP BY time(1m), "namespace_name", "reason" fill(none)`, alias: '$tag_namespace_name $tag_reason' }],
+          },
+        ],
+      ],
+      [
         'Resources (Warning events as annotations)',
         [
           { title: 'Cluster CPU usage (millicores)', unit: 'none', targets: [{ query: series('cpu/usage_rate', 'cluster', [], []), alias: 'cluster' }] },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { EventRecord, MetricPoint } from '@heapstream/contracts';
-import { ENTITY_TYPES, findMetric, TAGS, toLineProtocol, type EntityType } from '@heapstream/metric-model';
+import { ENTITY_TYPES, EVENT_OCCURRENCES_METRIC, findMetric, TAGS, toLineProtocol, type EntityType } from '@heapstream/metric-model';
 import { testEnv, uniqueName } from '@heapstream/testing';
 import { buildDashboards, renderDashboard, RESOLUTIONS } from '../../deploy/grafana/generate.js';
 import { eventToLines } from '../../services/storage-writer/src/event-lines.js';
@@ -157,7 +157,7 @@ describe('every InfluxQL query against InfluxDB 1.8', () => {
     // One series for every (metric, entity) a panel reads, encoded the way the storage-writer does.
     const wanted = new Map<string, { metric: string; entity: EntityType }>();
     for (const q of dashboardQueries()) for (const s of sources(q.query)) if (s.entity && s.measurement !== 'events') wanted.set(`${s.measurement}|${s.entity}`, { metric: s.measurement, entity: s.entity as EntityType });
-    const tags = (entity: EntityType, resourceId?: string): Record<string, string> => ({
+    const entityTags = (entity: EntityType, resourceId?: string): Record<string, string> => ({
       [TAGS.clusterName]: 'c1',
       ...(['node', 'pod', 'pod_container', 'sys_container'].includes(entity) ? { [TAGS.nodename]: 'n1' } : {}),
       ...(['pod', 'pod_container', 'ns', 'workload'].includes(entity) ? { [TAGS.namespaceName]: 'ns1' } : {}),
@@ -169,6 +169,7 @@ describe('every InfluxQL query against InfluxDB 1.8', () => {
     const native: MetricPoint[] = [];
     const windows: MetricPoint[] = [];
     for (const { metric, entity } of wanted.values()) {
+      const tags = (e: EntityType, rid?: string) => (metric === EVENT_OCCURRENCES_METRIC ? { ...entityTags(e, rid), [TAGS.reason]: 'BackOff', [TAGS.eventType]: 'Warning' } : entityTags(e, rid));
       const def = findMetric(metric)!;
       for (const rid of def.extraTags?.includes('resource_id') ? ['/', 'Volume:data'] : [undefined]) {
         for (let i = 0; i < 4; i++) {

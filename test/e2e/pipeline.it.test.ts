@@ -259,6 +259,32 @@ async function compare(p: LocalPipeline, opts: { everyServedSampleScraped: boole
     return [...expectedEvents].every(([k, n]) => storedEvents.get(k) === n);
   }, { timeoutMs: 60_000, intervalMs: 2_000 }).catch(() => undefined);
   expect(Object.fromEntries([...storedEvents].filter(([k]) => expectedEvents.has(k)))).toEqual(Object.fromEntries(expectedEvents));
+
+  // 7. Closed 1m event counters (summed over the event topic's shards) equal the stored
+  //    occurrences of their namespace, reason and minute. Each shard closes a window when a
+  //    later occurrence reaches it, so only windows well before the last occurrence are compared.
+  const rawEvents = await influxRows(env.INFLUX_URL, p.database, 'raw', 'events', namespaces.map((n) => `"namespace_name" = '${n}'`).join(' OR '));
+  const lastOccurrence = Math.max(...rawEvents.map((r) => r.time));
+  let counted = new Map<string, number>();
+  const occurrences = new Map<string, number>();
+  for (const r of rawEvents) {
+    const key = `${r.tags.namespace_name}/${r.tags.reason}/${r.time - (r.time % 60_000)}`;
+    occurrences.set(key, (occurrences.get(key) ?? 0) + 1);
+  }
+  const settled = (minute: number) => minute + 60_000 + 10_000 + 30_000 < lastOccurrence;
+  await waitFor('event counters for every settled minute', async () => {
+    forgetTagKeys();
+    counted = new Map();
+    const rows = await influxRows(env.INFLUX_URL, p.database, 'rollup_1m', 'event_occurrences', `"cluster_name" = '${p.cluster}' AND "type" = 'ns' AND (${namespaces.map((n) => `"namespace_name" = '${n}'`).join(' OR ')})`).catch(() => []);
+    for (const r of rows.filter((w) => settled(w.time))) {
+      const key = `${r.tags.namespace_name}/${r.tags.reason}/${r.time}`;
+      counted.set(key, (counted.get(key) ?? 0) + Number(r.fields.value_sum));
+    }
+    return [...occurrences].every(([k, n]) => !settled(Number(k.split('/').at(-1))) || counted.get(k) === n);
+  }, { timeoutMs: 60_000, intervalMs: 2_000 }).catch(() => undefined);
+  const settledOccurrences = [...occurrences].filter(([k]) => settled(Number(k.split('/').at(-1))));
+  expect(settledOccurrences.length).toBeGreaterThan(0);
+  expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(settledOccurrences));
 }
 
 describe('the whole pipeline end to end', () => {

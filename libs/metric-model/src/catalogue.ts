@@ -110,7 +110,16 @@ export const METRICS: readonly MetricDef[] = [
   g('process/max', 'count', 'int', ['node'], 'maximum number of processes (rlimit.maxpid)', { addition: true }),
 
   g('restart_count', 'count', 'int', ['pod_container'], 'container restarts, from the pod status'),
+
+  g(
+    'event_occurrences', 'count', 'int', ['cluster', 'ns', 'workload'],
+    'Kubernetes Event occurrences by reason and type, windows only: each occurrence is a sample of 1, so a window\'s sum (= count) is the number of occurrences',
+    { extraTags: ['reason', 'event_type'], addition: true },
+  ),
 ];
+
+/** The event-derived counter the aggregator computes from the event topic. */
+export const EVENT_OCCURRENCES_METRIC = 'event_occurrences';
 
 const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
 

@@ -27,6 +27,9 @@ export const TAGS = {
   acceleratorModel: 'accelerator_model',
   workloadKind: 'workload_kind',
   workloadName: 'workload_name',
+  /** Event-derived counters: the Event's reason and type (Normal, Warning). */
+  reason: 'reason',
+  eventType: 'event_type',
 } as const;
 
 export type TagKey = (typeof TAGS)[keyof typeof TAGS];

@@ -5,18 +5,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { deadLetterCodec, metricPointBatchCodec, rawScrapeCodec, TOPICS, toPayload, type RawScrape } from '@heapstream/contracts';
+import { deadLetterCodec, eventRecordCodec, metricPointBatchCodec, rawScrapeCodec, TOPICS, toPayload, type RawScrape } from '@heapstream/contracts';
 import { createTopics, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
-import { AGGREGATOR_STATE_TOPIC, settingsOf, aggregatorConfigSchema } from './config.js';
+import { AGGREGATOR_EVENT_COUNTS_STATE_TOPIC, AGGREGATOR_STATE_TOPIC, settingsOf, aggregatorConfigSchema } from './config.js';
 import { PartitionProcessor } from './core/processor.js';
 import { simulatedScrape } from './core/simulate.js';
+import { EventCounter } from './events/event-counter.js';
+import { occurrence } from './events/testing.js';
 
 /*
  * The aggregator as a child process against the real broker. A recorded input stream
  * (simulated scrapes plus bad records) must give exactly the records the pure core
  * computes, partition by partition: once straight through, once with the process
  * SIGKILLed and restarted several times mid-stream, and once with two instances
- * taking partitions from each other. Output is read read_committed.
+ * taking partitions from each other. Event records on the event topic go the same way
+ * through the event-derived counters. Output is read read_committed.
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -42,6 +45,7 @@ const ENV = {
 };
 
 interface InputRecord {
+  topic: 'raw' | 'events';
   partition: number;
   key: string;
   value: Buffer;
@@ -56,10 +60,27 @@ function recordedInput(): InputRecord[] {
     for (let n = 0; n < NODES; n++) {
       const s: RawScrape = simulatedScrape(sim, n, c);
       if (c === 20 && n === 1) s.pods[0]!.containers[0]!.startTime! -= 60_000; // start time goes backwards
-      out.push({ partition: n % PARTITIONS, key: s.node, value: rawScrapeCodec.encode(s), timestamp: s.scrape.finishedAt });
+      out.push({ topic: 'raw', partition: n % PARTITIONS, key: s.node, value: rawScrapeCodec.encode(s), timestamp: s.scrape.finishedAt });
     }
-    if (c === 10) out.push({ partition: 0, key: 'node-00000', value: Buffer.from('{"not json'), timestamp: T0 + c * 15_000 });
-    if (c === 12) out.push({ partition: 1, key: 'node-00001', value: Buffer.from(JSON.stringify({ schemaVersion: '1.0', cluster: 'sim' })), timestamp: T0 + c * 15_000 });
+    if (c === 10) out.push({ topic: 'raw', partition: 0, key: 'node-00000', value: Buffer.from('{"not json'), timestamp: T0 + c * 15_000 });
+    if (c === 12) out.push({ topic: 'raw', partition: 1, key: 'node-00001', value: Buffer.from(JSON.stringify({ schemaVersion: '1.0', cluster: 'sim' })), timestamp: T0 + c * 15_000 });
+  }
+  return [...out, ...recordedEvents()];
+}
+
+/** Event occurrences over the same quarter hour: a few reasons, namespaces and workloads, one late, one undecodable. */
+function recordedEvents(): InputRecord[] {
+  const reasons = ['BackOff', 'OOMKilled', 'FailedScheduling', 'Evicted'];
+  const out: InputRecord[] = [];
+  for (let i = 0; i < 90; i++) {
+    const at = T0 + i * 10_000 + (i % 3) * 1_000;
+    const rec = occurrence(at, reasons[i % reasons.length]!, { ns: `ns-${i % 3}`, ...(i % 2 === 0 ? { workload: `web-${i % 4}` } : {}), ...(i % 17 === 0 ? { coalesced: 3 } : {}) });
+    out.push({ topic: 'events', partition: i % PARTITIONS, key: rec.event.uid, value: eventRecordCodec.encode(rec), timestamp: at });
+    if (i === 40) {
+      const late = occurrence(T0, 'BackOff', { ns: 'ns-0' }); // minute 0 closed long ago: counted and dropped
+      out.push({ topic: 'events', partition: 0, key: late.event.uid, value: eventRecordCodec.encode(late), timestamp: at });
+      out.push({ topic: 'events', partition: 1, key: 'bad', value: Buffer.from('{"schemaVersion":"1.0"}'), timestamp: at });
+    }
   }
   return out;
 }
@@ -70,9 +91,24 @@ function expectedOutput(input: InputRecord[], prefix: string): string[] {
   const topic = { metrics: TOPICS.metrics.name, '1m': TOPICS.rollup1m.name, '1h': TOPICS.rollup1h.name };
   const out: string[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
+    const counter = new EventCounter({ producer: 'aggregator', windows: settingsOf(config).windows, allowedLatenessMs: config.HEAPSTREAM_WINDOW_LATENESS, cluster: 'default', shard: String(p) });
+    let offset = 0;
+    for (const r of input.filter((i) => i.topic === 'events' && i.partition === p)) {
+      const decoded = eventRecordCodec.decode(r.value);
+      if (!decoded.ok) {
+        const error = decoded.error;
+        out.push(line(prefix + TOPICS.deadLetter.name, r.key, deadLetterCodec.encode({ source: { topic: prefix + TOPICS.events.name, partition: p, offset: String(offset) }, key: toPayload(Buffer.from(r.key)), value: toPayload(r.value), reason: `aggregator:decode:${error.reason}`, error: error.message, time: r.timestamp, service: 'aggregator' })));
+      } else {
+        counter.ingest(decoded.value);
+        for (const rec of counter.close()) out.push(line(prefix + topic[rec.stream], rec.key, metricPointBatchCodec.encode(rec.batch)));
+      }
+      offset++;
+    }
+  }
+  for (let p = 0; p < PARTITIONS; p++) {
     const proc = new PartitionProcessor({ ...settingsOf(config), shard: String(p) });
     let offset = 0;
-    for (const r of input.filter((i) => i.partition === p)) {
+    for (const r of input.filter((i) => i.topic === 'raw' && i.partition === p)) {
       const dlq = (reason: string, error: string) =>
         out.push(line(prefix + TOPICS.deadLetter.name, r.key, deadLetterCodec.encode({ source: { topic: prefix + TOPICS.metricsRaw.name, partition: p, offset: String(offset) }, key: toPayload(Buffer.from(r.key)), value: toPayload(r.value), reason: `aggregator:${reason}`, error, time: r.timestamp, service: 'aggregator' })));
       const decoded = rawScrapeCodec.decode(r.value);
@@ -101,23 +137,29 @@ async function setup(kafka: Kafka, input: InputRecord[]) {
     { topic: t(TOPICS.rollup1h.name), numPartitions: 2 },
     { topic: t(TOPICS.deadLetter.name), numPartitions: 1 },
     { topic: t(AGGREGATOR_STATE_TOPIC), numPartitions: PARTITIONS, compacted: true },
+    { topic: t(TOPICS.events.name), numPartitions: PARTITIONS },
+    { topic: t(AGGREGATOR_EVENT_COUNTS_STATE_TOPIC), numPartitions: PARTITIONS, compacted: true },
   ]);
   // Idempotent: a retried send on a busy machine must not duplicate the recorded input.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // One send per few records: Kafka hands consumers whole record batches, and small ones
   // give the aggregator many transactions to be killed between.
-  for (let i = 0; i < input.length; i += 4) {
-    await producer.send({
-      topic: t(TOPICS.metricsRaw.name),
-      messages: input.slice(i, i + 4).map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: rawScrapeCodec.headers() })),
-    });
+  for (const [kind, topic, headers] of [['raw', t(TOPICS.metricsRaw.name), rawScrapeCodec.headers()], ['events', t(TOPICS.events.name), eventRecordCodec.headers()]] as const) {
+    const records = input.filter((r) => r.topic === kind);
+    for (let i = 0; i < records.length; i += 4) {
+      await producer.send({ topic, messages: records.slice(i, i + 4).map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers })) });
+    }
   }
   await producer.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(t(TOPICS.metricsRaw.name)).finally(() => admin.disconnect());
-  expect(ends.reduce((sum, e) => sum + Number(e.high), 0)).toBe(input.length);
+  try {
+    const ends = [...(await admin.fetchTopicOffsets(t(TOPICS.metricsRaw.name))), ...(await admin.fetchTopicOffsets(t(TOPICS.events.name)))];
+    expect(ends.reduce((sum, e) => sum + Number(e.high), 0)).toBe(input.length);
+  } finally {
+    await admin.disconnect();
+  }
   return prefix;
 }
 
@@ -141,8 +183,12 @@ async function committed(kafka: Kafka, prefix: string): Promise<number> {
     admin = kafka.admin();
     await admin.connect();
   }
-  const [offsets] = await admin.fetchOffsets({ groupId: `${prefix}heapstream-aggregator`, topics: [prefix + TOPICS.metricsRaw.name] });
-  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  let sum = 0;
+  for (const [groupId, topic] of [[`${prefix}heapstream-aggregator`, TOPICS.metricsRaw.name], [`${prefix}heapstream-aggregator.events`, TOPICS.events.name]]) {
+    const [offsets] = await admin.fetchOffsets({ groupId: groupId!, topics: [prefix + topic] });
+    sum += (offsets?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+  }
+  return sum;
 }
 
 /** Every committed record of the output topics (read_committed), as sorted lines. */
@@ -175,7 +221,8 @@ describe('aggregator against Kafka', () => {
   it('straight through: exactly the records the core computes, bad records dead-lettered', async () => {
     const prefix = await setup(kafka, input);
     const expected = expectedOutput(input, prefix);
-    expect(expected.filter((l) => l.includes('deadletter')).length).toBe(3);
+    expect(expected.filter((l) => l.includes('deadletter')).length).toBe(4);
+    expect(expected.filter((l) => l.includes('event_occurrences')).length).toBeGreaterThan(20);
     // Large batches here (many scrapes per transaction): the output must not depend on batch boundaries.
     const child = startAggregator(prefix, { AGGREGATOR_MAX_BATCH_BYTES: String(4 * 1024 * 1024) });
     await until('committed === input.length', async () => (await committed(kafka, prefix)) === input.length, 90_000);

@@ -6,6 +6,8 @@ import type { ProcessorSettings } from './core/processor.js';
 
 /** The aggregator's own state topic; to move into @heapstream/contracts (see docs/aggregator.md). */
 export const AGGREGATOR_STATE_TOPIC = 'heapstream.state.aggregator.v1';
+/** The event-derived counters' checkpoint topic (one record per event-topic partition). */
+export const AGGREGATOR_EVENT_COUNTS_STATE_TOPIC = 'heapstream.state.aggregator-events.v1';
 
 export const aggregatorConfigSchema = kafkaConfigSchema.extend({
   HEAPSTREAM_TOPIC_PREFIX: z.string().default('').describe('prepended to every topic name (tests, multi-tenant brokers)'),
@@ -16,6 +18,9 @@ export const aggregatorConfigSchema = kafkaConfigSchema.extend({
   AGGREGATOR_OUTPUT_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of output topics this service creates'),
   AGGREGATOR_SESSION_TIMEOUT: durationMs('30s').describe('consumer group session timeout: how soon a dead instance\'s partitions move'),
   AGGREGATOR_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024).describe('max bytes fetched per partition: the most one transaction carries'),
+  AGGREGATOR_EVENT_COUNTS: flag(true).describe('count Event occurrences per reason, namespace and workload per window, from the event topic'),
+  AGGREGATOR_EVENT_COUNTS_STATE_TOPIC: z.string().min(1).default(AGGREGATOR_EVENT_COUNTS_STATE_TOPIC).describe('compacted checkpoint topic of the event counters; the topic prefix is prepended'),
+  AGGREGATOR_EVENT_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of the event topic if this service has to create it (the event-watcher normally does)'),
   HEAPSTREAM_RATE_MAX_GAP: durationMs('5m').describe('two samples further apart give no rate'),
   HEAPSTREAM_WINDOW_1M: durationMs('1m').describe('length of the "1m" windows'),
   HEAPSTREAM_WINDOW_1H: durationMs('1h').describe('length of the "1h" windows'),
@@ -39,9 +44,11 @@ export interface Topics {
   rollup1h: string;
   deadLetter: string;
   state: string;
+  events: string;
+  eventCountsState: string;
 }
 
-export function topicsOf(c: Pick<AggregatorConfig, 'HEAPSTREAM_TOPIC_PREFIX' | 'AGGREGATOR_STATE_TOPIC'>): Topics {
+export function topicsOf(c: Pick<AggregatorConfig, 'HEAPSTREAM_TOPIC_PREFIX' | 'AGGREGATOR_STATE_TOPIC' | 'AGGREGATOR_EVENT_COUNTS_STATE_TOPIC'>): Topics {
   const p = c.HEAPSTREAM_TOPIC_PREFIX;
   return {
     raw: p + TOPICS.metricsRaw.name,
@@ -50,6 +57,8 @@ export function topicsOf(c: Pick<AggregatorConfig, 'HEAPSTREAM_TOPIC_PREFIX' | '
     rollup1h: p + TOPICS.rollup1h.name,
     deadLetter: p + TOPICS.deadLetter.name,
     state: p + c.AGGREGATOR_STATE_TOPIC,
+    events: p + TOPICS.events.name,
+    eventCountsState: p + c.AGGREGATOR_EVENT_COUNTS_STATE_TOPIC,
   };
 }
 
