@@ -46,6 +46,18 @@ function tagString(p: MetricPoint, drop: ReadonlySet<string>): string {
   return s;
 }
 
+/** Same keys with the same values (order aside), without allocating. */
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 function formatValue(value: number, type: ValueType): string | LineSkipReason {
   if (!Number.isFinite(value)) return 'not-finite';
   return type === 'int' ? (formatInt(value) ?? 'not-an-integer') : formatFloat(value)!;
@@ -94,6 +106,7 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
   // wide: one line per measurement + tag set + timestamp, fields in first-seen order.
   const wide = new Map<string, { head: string; ts: string; fields: Field[] }>();
   const tagCache = new Map<object, Map<string, string>>();
+  let prev: { entityType: string; tags: Record<string, string>; text: string } = { entityType: '', tags: {}, text: '' };
 
   for (const p of points) {
     const def = findMetric(p.metric);
@@ -109,13 +122,16 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
       continue;
     }
     // Points of one entity usually share one tags object: sort and escape it once.
-    let tagText = tagCache.get(p.tags)?.get(p.entityType);
+    // Decoded batches give every point its own tags object, but a node's or pod's points
+    // come one after another with equal tags: compare with the previous point first.
+    let tagText = p.entityType === prev.entityType && sameTags(p.tags, prev.tags) ? prev.text : tagCache.get(p.tags)?.get(p.entityType);
     if (tagText === undefined) {
       tagText = tagString(p, drop);
       const byType = tagCache.get(p.tags) ?? new Map<string, string>();
       byType.set(p.entityType, tagText);
       tagCache.set(p.tags, byType);
     }
+    prev = { entityType: p.entityType, tags: p.tags, text: tagText };
     const head = escapeMeasurement(measurement) + tagText;
     const ts = formatTimestamp(p.timestamp, precision);
     if (options.schema === 'heapster') {
