@@ -9,12 +9,14 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CompressionTypes } from 'kafkajs';
 import { metricPointBatchCodec, nodeKey, TOPICS } from '@heapstream/contracts';
 import { consumerLag, ensureTopics } from '@heapstream/kafka';
-import { testKafka } from '@heapstream/testing';
+import { processStats } from '@heapstream/observability';
+import { testEnv, testKafka } from '@heapstream/testing';
 import { dropDatabase, influxQl, recentTimes, simulatedBatches, writerSetup } from '../src/testing/it-support.js';
 
 const { values: args } = parseArgs({
@@ -39,12 +41,18 @@ const freePort = () =>
     });
   });
 
-function procStats(pid: number): { cpuSeconds: number; peakRssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
+function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakRssMiB: number } {
+  const s = processStats(pid);
+  return { cpuSeconds: s.cpuSeconds, rssMiB: s.rssBytes / 2 ** 20, peakRssMiB: s.peakRssBytes / 2 ** 20 };
+}
+
+/** The local InfluxDB's process (from `heapstream infra`), to report its share too. */
+function influxPid(): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(testEnv().HEAPSTREAM_STATE, 'influxdb.pid'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The workspace aliases (@heapstream/*) from tsconfig.base.json, for esbuild. */
@@ -96,7 +104,10 @@ const joined = async () => {
   }
 };
 while (!(await joined())) await new Promise((r) => setTimeout(r, 100));
+const influx = influxPid();
 const start = { at: performance.now(), ...procStats(child.pid!) };
+const influxStart = influx ? procStats(influx) : undefined;
+let influxRssPeak = 0;
 let lastLag = Infinity;
 const memPeak: Record<string, number> = {};
 const sampleMemory = async () => {
@@ -109,10 +120,12 @@ const sampleMemory = async () => {
 while (lastLag > 0) {
   await new Promise((r) => setTimeout(r, 500));
   await sampleMemory();
+  if (influx) influxRssPeak = Math.max(influxRssPeak, procStats(influx).rssMiB);
   const lag = await consumerLag(kafka, setup.group, [topic]);
   lastLag = lag.length ? lag.reduce((n, l) => n + l.lag, 0) : Infinity;
 }
 const end = { at: performance.now(), ...procStats(child.pid!) };
+const influxEnd = influx ? procStats(influx) : undefined;
 const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 const lines = [...metrics.matchAll(/^heapstream_influx_lines_written_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 const sumOf = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*outcome="ok"[^}]*\\} ([\\d.e+-]+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
@@ -143,6 +156,9 @@ const row = {
   'peak RSS MiB': Math.round(end.peakRssMiB),
   'heap used/total/external MiB (max of 0.5 s samples)': Object.values(memPeak).map(Math.round).join('/'),
   'cpu/usage_rate points stored': stored,
+  'InfluxDB cpu-s': influxStart && influxEnd ? +(influxEnd.cpuSeconds - influxStart.cpuSeconds).toFixed(2) : 'n/a',
+  'InfluxDB cpu-s per 1M values': influxStart && influxEnd ? +(((influxEnd.cpuSeconds - influxStart.cpuSeconds) / points) * 1e6).toFixed(2) : 'n/a',
+  'InfluxDB RSS max MiB (0.5 s samples)': influx ? Math.round(influxRssPeak) : 'n/a',
 };
 console.table([row]);
 if (!args.keep) await dropDatabase(setup.db);

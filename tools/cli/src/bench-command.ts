@@ -8,8 +8,8 @@ import { repoRoot, up } from '@heapstream/infra';
 const BENCHES: Record<string, string> = {
   scraper: 'services/scraper/src/bench.ts',
   sim: 'tools/sim/src/bench.ts',
-  aggregator: 'services/aggregator/src/bench.ts',
-  'storage-writer': 'services/storage-writer/src/bench.ts',
+  aggregator: 'services/aggregator/bench/core-bench.ts',
+  'storage-writer': 'services/storage-writer/bench/bench.ts',
   'event-watcher': 'services/event-watcher/src/bench.ts',
 };
 
