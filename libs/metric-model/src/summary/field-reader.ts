@@ -27,6 +27,7 @@ export class FieldReader {
   readonly issues: ParseIssue[] = [];
   /** Latest sample time seen, a default for the scrape window. */
   latestTime: number | undefined;
+  private readonly times = new Map<string, number>();
 
   issue(path: string, reason: string): void {
     this.issues.push({ path, reason });
@@ -56,19 +57,32 @@ export class FieldReader {
 
   uint(o: JsonObject, key: string, path: string): number | undefined {
     const v = o[key];
+    // The common case first; the path is only built for an issue (this runs for every number in the body).
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < ABSURD) return v;
     if (v === undefined || v === null) return undefined;
     const at = join(path, key);
     if (typeof v !== 'number' || !Number.isFinite(v)) this.issue(at, `expected a number, got ${describe(v)}`);
     else if (v < 0) this.issue(at, `negative value ${v}`);
     else if (!Number.isInteger(v)) this.issue(at, `expected an integer, got ${v}`);
-    else if (v >= ABSURD) this.issue(at, `absurd value ${v} (>= 2^63)`);
-    else return v;
+    else this.issue(at, `absurd value ${v} (>= 2^63)`);
     return undefined;
   }
 
   time(o: JsonObject, key: string, path: string): number | undefined {
     const v = o[key];
     if (v === undefined || v === null || v === GO_ZERO_TIME) return undefined;
+    // A body repeats a few sample times hundreds of times: validate and parse each once.
+    let ms = typeof v === 'string' ? this.times.get(v) : undefined;
+    if (ms === undefined) {
+      ms = this.parseTime(v, path, key);
+      if (ms === undefined) return undefined;
+      this.times.set(v as string, ms);
+    }
+    if (key === 'time' && (this.latestTime === undefined || ms > this.latestTime)) this.latestTime = ms;
+    return ms;
+  }
+
+  private parseTime(v: unknown, path: string, key: string): number | undefined {
     const at = join(path, key);
     if (typeof v !== 'string' || !RFC3339.test(v)) {
       this.issue(at, `expected an RFC 3339 time, got ${describe(v)}`);
@@ -79,7 +93,6 @@ export class FieldReader {
       this.issue(at, `implausible time ${v}`);
       return undefined;
     }
-    if (key === 'time' && (this.latestTime === undefined || ms > this.latestTime)) this.latestTime = ms;
     return ms;
   }
 
@@ -87,14 +100,27 @@ export class FieldReader {
   block<T extends object>(value: unknown, path: string, fields: readonly string[]): T | undefined {
     const o = this.object(value, path);
     if (!o) return undefined;
-    const out: Record<string, number> = {};
+    const out = {};
+    return this.fill(out, o, path, fields) ? (out as T) : undefined;
+  }
+
+  /** Adds the block's `time` and `fields` to `out`, in that order; whether it added any. */
+  fill(out: object, o: JsonObject, path: string, fields: readonly string[]): boolean {
+    const target = out as Record<string, number>;
+    let added = false;
     const time = this.time(o, 'time', path);
-    if (time !== undefined) out.time = time;
+    if (time !== undefined) {
+      target.time = time;
+      added = true;
+    }
     for (const f of fields) {
       const n = this.uint(o, f, path);
-      if (n !== undefined) out[f] = n;
+      if (n !== undefined) {
+        target[f] = n;
+        added = true;
+      }
     }
-    return Object.keys(out).length > 0 ? (out as T) : undefined;
+    return added;
   }
 }
 

@@ -107,11 +107,14 @@ function readJson(body: string | Uint8Array | object, r: FieldReader): unknown {
 /** Reads each element with `read`; elements that are not objects or come back undefined are skipped. */
 function list<T>(r: FieldReader, value: unknown, path: string, read: (r: FieldReader, o: JsonObject, path: string) => T | undefined): T[] {
   const out: T[] = [];
-  (r.array(value, path) ?? []).forEach((item, i) => {
-    const o = r.object(item, join(path, i));
-    const v = o && read(r, o, join(path, i));
+  const items = r.array(value, path);
+  if (!items) return out;
+  for (let i = 0; i < items.length; i++) {
+    const at = join(path, i);
+    const o = r.object(items[i], at);
+    const v = o && read(r, o, at);
     if (v !== undefined) out.push(v);
-  });
+  }
   return out;
 }
 
@@ -210,7 +213,8 @@ function readVolume(r: FieldReader, o: JsonObject, path: string): VolumeStats | 
     r.issue(path, 'volume without a name; skipped');
     return undefined;
   }
-  const out: VolumeStats = { name, ...r.block<FsStats>(o, path, FS) };
+  const out: VolumeStats = { name };
+  r.fill(out, o, path, FS);
   const pvc = r.object(o.pvcRef, join(path, 'pvcRef'));
   if (pvc) {
     const pvcName = r.string(pvc, 'name', join(path, 'pvcRef'));
