@@ -47,16 +47,15 @@ export class FieldReader {
     return undefined;
   }
 
-  string(o: JsonObject, key: string, path: string): string | undefined {
-    const v = o[key];
+  /** The value `v` of field `key` of the object at `path`; the same for `uint` and `time`. */
+  string(v: unknown, path: string, key: string): string | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') return v === '' ? undefined : v;
     this.issue(join(path, key), `expected a string, got ${describe(v)}`);
     return undefined;
   }
 
-  uint(o: JsonObject, key: string, path: string): number | undefined {
-    const v = o[key];
+  uint(v: unknown, path: string, key: string): number | undefined {
     // The common case first; the path is only built for an issue (this runs for every number in the body).
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < ABSURD) return v;
     if (v === undefined || v === null) return undefined;
@@ -68,8 +67,7 @@ export class FieldReader {
     return undefined;
   }
 
-  time(o: JsonObject, key: string, path: string): number | undefined {
-    const v = o[key];
+  time(v: unknown, path: string, key: string): number | undefined {
     if (v === undefined || v === null || v === GO_ZERO_TIME) return undefined;
     // A body repeats a few sample times hundreds of times: validate and parse each once.
     let ms = typeof v === 'string' ? this.times.get(v) : undefined;
@@ -94,33 +92,6 @@ export class FieldReader {
       return undefined;
     }
     return ms;
-  }
-
-  /** A stats block: `time` plus unsigned fields, in `fields` order. Undefined when nothing usable is left. */
-  block<T extends object>(value: unknown, path: string, fields: readonly string[]): T | undefined {
-    const o = this.object(value, path);
-    if (!o) return undefined;
-    const out = {};
-    return this.fill(out, o, path, fields) ? (out as T) : undefined;
-  }
-
-  /** Adds the block's `time` and `fields` to `out`, in that order; whether it added any. */
-  fill(out: object, o: JsonObject, path: string, fields: readonly string[]): boolean {
-    const target = out as Record<string, number>;
-    let added = false;
-    const time = this.time(o, 'time', path);
-    if (time !== undefined) {
-      target.time = time;
-      added = true;
-    }
-    for (const f of fields) {
-      const n = this.uint(o, f, path);
-      if (n !== undefined) {
-        target[f] = n;
-        added = true;
-      }
-    }
-    return added;
   }
 }
 

@@ -2,20 +2,16 @@ import {
   SCHEMA_VERSIONS,
   type AcceleratorStats,
   type ContainerStats,
-  type CpuStats,
-  type FsStats,
   type InterfaceStats,
-  type MemoryStats,
   type NetworkStats,
   type NodeStats,
   type PodStats,
   type RawScrape,
-  type RlimitStats,
-  type SwapStats,
   type VolumeStats,
 } from '@heapstream/contracts';
 import { FieldReader, join, type JsonObject, type ParseIssue } from './field-reader.js';
 import { salvageJson } from './salvage-json.js';
+import { fillCounters, fillFs, readCpu, readFs, readMemory, readRlimit, readSwap, unlessEmpty } from './stats-blocks.js';
 
 export type { ParseIssue } from './field-reader.js';
 
@@ -40,13 +36,6 @@ export interface ParsedSummary {
   issues: ParseIssue[];
 }
 
-const CPU = ['usageNanoCores', 'usageCoreNanoSeconds'] as const;
-const MEMORY = ['availableBytes', 'usageBytes', 'workingSetBytes', 'rssBytes', 'pageFaults', 'majorPageFaults'] as const;
-const SWAP = ['swapAvailableBytes', 'swapUsageBytes'] as const;
-const FS = ['availableBytes', 'capacityBytes', 'usedBytes', 'inodesFree', 'inodes', 'inodesUsed'] as const;
-const RLIMIT = ['maxpid', 'curproc'] as const;
-const IFACE = ['rxBytes', 'rxErrors', 'txBytes', 'txErrors'] as const;
-
 /**
  * kubelet `/stats/summary` body -> normalized raw scrape. Never throws for bad parts:
  * each is skipped and reported in `issues`. Throws ParseError only when the body is
@@ -59,7 +48,7 @@ export function parseSummary(body: string | Uint8Array | object, options: ParseS
     throw new ParseError('not a kubelet stats summary: expected an object with "node" and "pods"');
   }
   const nodeObj = r.object(root.node, 'node') ?? {};
-  const bodyNode = r.string(nodeObj, 'nodeName', 'node');
+  const bodyNode = r.string(nodeObj.nodeName, 'node', 'nodeName');
   const node = options.node ?? bodyNode;
   if (!node) throw new ParseError('no node name: the body has no node.nodeName and none was given');
   if (options.node && bodyNode && bodyNode !== options.node) {
@@ -126,59 +115,60 @@ function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
 function readNode(r: FieldReader, o: JsonObject): NodeStats {
   // systemContainers last, so a record reads like the kubelet body: node stats first.
   const out = {} as NodeStats;
-  put(out, 'startTime', r.time(o, 'startTime', 'node'));
-  put(out, 'cpu', r.block<CpuStats>(o.cpu, 'node.cpu', CPU));
-  put(out, 'memory', r.block<MemoryStats>(o.memory, 'node.memory', MEMORY));
-  put(out, 'swap', r.block<SwapStats>(o.swap, 'node.swap', SWAP));
+  put(out, 'startTime', r.time(o.startTime, 'node', 'startTime'));
+  put(out, 'cpu', readCpu(r, o.cpu, 'node.cpu'));
+  put(out, 'memory', readMemory(r, o.memory, 'node.memory'));
+  put(out, 'swap', readSwap(r, o.swap, 'node.swap'));
   put(out, 'network', readNetwork(r, o.network, 'node.network'));
-  put(out, 'fs', r.block<FsStats>(o.fs, 'node.fs', FS));
+  put(out, 'fs', readFs(r, o.fs, 'node.fs'));
   const runtime = r.object(o.runtime, 'node.runtime');
   if (runtime) {
-    put(out, 'imageFs', r.block<FsStats>(runtime.imageFs, 'node.runtime.imageFs', FS));
-    put(out, 'containerFs', r.block<FsStats>(runtime.containerFs, 'node.runtime.containerFs', FS));
+    put(out, 'imageFs', readFs(r, runtime.imageFs, 'node.runtime.imageFs'));
+    put(out, 'containerFs', readFs(r, runtime.containerFs, 'node.runtime.containerFs'));
   }
-  put(out, 'rlimit', r.block<RlimitStats>(o.rlimit, 'node.rlimit', RLIMIT));
+  put(out, 'rlimit', readRlimit(r, o.rlimit, 'node.rlimit'));
   out.systemContainers = list(r, o.systemContainers, 'node.systemContainers', readContainer);
   return out;
 }
 
 function readPod(r: FieldReader, o: JsonObject, path: string): PodStats | undefined {
-  const ref = r.object(o.podRef, join(path, 'podRef'));
-  const name = ref && r.string(ref, 'name', join(path, 'podRef'));
-  const namespace = ref && r.string(ref, 'namespace', join(path, 'podRef'));
+  const refPath = join(path, 'podRef');
+  const ref = r.object(o.podRef, refPath);
+  const name = ref && r.string(ref.name, refPath, 'name');
+  const namespace = ref && r.string(ref.namespace, refPath, 'namespace');
   if (!name || !namespace) {
     r.issue(path, 'pod without podRef name and namespace; skipped');
     return undefined;
   }
   const out = { namespace, name } as PodStats;
-  put(out, 'uid', r.string(ref, 'uid', join(path, 'podRef')));
-  put(out, 'startTime', r.time(o, 'startTime', path));
+  put(out, 'uid', r.string(ref.uid, refPath, 'uid'));
+  put(out, 'startTime', r.time(o.startTime, path, 'startTime'));
   out.containers = list(r, o.containers, join(path, 'containers'), readContainer);
-  put(out, 'cpu', r.block<CpuStats>(o.cpu, join(path, 'cpu'), CPU));
-  put(out, 'memory', r.block<MemoryStats>(o.memory, join(path, 'memory'), MEMORY));
-  put(out, 'swap', r.block<SwapStats>(o.swap, join(path, 'swap'), SWAP));
+  put(out, 'cpu', readCpu(r, o.cpu, join(path, 'cpu')));
+  put(out, 'memory', readMemory(r, o.memory, join(path, 'memory')));
+  put(out, 'swap', readSwap(r, o.swap, join(path, 'swap')));
   put(out, 'network', readNetwork(r, o.network, join(path, 'network')));
   const volumes = list(r, o.volume, join(path, 'volume'), readVolume);
   if (volumes.length > 0) out.volumes = volumes;
-  put(out, 'ephemeralStorage', r.block<FsStats>(o['ephemeral-storage'], join(path, 'ephemeral-storage'), FS));
+  put(out, 'ephemeralStorage', readFs(r, o['ephemeral-storage'], join(path, 'ephemeral-storage')));
   const process = r.object(o.process_stats, join(path, 'process_stats'));
-  if (process) put(out, 'processCount', r.uint(process, 'process_count', join(path, 'process_stats')));
+  if (process) put(out, 'processCount', r.uint(process.process_count, join(path, 'process_stats'), 'process_count'));
   return out;
 }
 
 function readContainer(r: FieldReader, o: JsonObject, path: string): ContainerStats | undefined {
-  const name = r.string(o, 'name', path);
+  const name = r.string(o.name, path, 'name');
   if (!name) {
     r.issue(path, 'container without a name; skipped');
     return undefined;
   }
   const out: ContainerStats = { name };
-  put(out, 'startTime', r.time(o, 'startTime', path));
-  put(out, 'cpu', r.block<CpuStats>(o.cpu, join(path, 'cpu'), CPU));
-  put(out, 'memory', r.block<MemoryStats>(o.memory, join(path, 'memory'), MEMORY));
-  put(out, 'swap', r.block<SwapStats>(o.swap, join(path, 'swap'), SWAP));
-  put(out, 'rootfs', r.block<FsStats>(o.rootfs, join(path, 'rootfs'), FS));
-  put(out, 'logs', r.block<FsStats>(o.logs, join(path, 'logs'), FS));
+  put(out, 'startTime', r.time(o.startTime, path, 'startTime'));
+  put(out, 'cpu', readCpu(r, o.cpu, join(path, 'cpu')));
+  put(out, 'memory', readMemory(r, o.memory, join(path, 'memory')));
+  put(out, 'swap', readSwap(r, o.swap, join(path, 'swap')));
+  put(out, 'rootfs', readFs(r, o.rootfs, join(path, 'rootfs')));
+  put(out, 'logs', readFs(r, o.logs, join(path, 'logs')));
   const accelerators = list(r, o.accelerators, join(path, 'accelerators'), readAccelerator);
   if (accelerators.length > 0) out.accelerators = accelerators;
   return out;
@@ -188,50 +178,48 @@ function readNetwork(r: FieldReader, value: unknown, path: string): NetworkStats
   const o = r.object(value, path);
   if (!o) return undefined;
   const out: NetworkStats = {};
-  put(out, 'time', r.time(o, 'time', path));
-  put(out, 'name', r.string(o, 'name', path));
-  for (const f of IFACE) put(out, f, r.uint(o, f, path));
+  put(out, 'time', r.time(o.time, path, 'time'));
+  put(out, 'name', r.string(o.name, path, 'name'));
+  fillCounters(r, o, path, out);
   const interfaces = list(r, o.interfaces, join(path, 'interfaces'), readInterface);
   if (interfaces.length > 0) out.interfaces = interfaces;
-  return Object.keys(out).length > 0 ? out : undefined;
+  return unlessEmpty(out);
 }
 
 function readInterface(r: FieldReader, o: JsonObject, path: string): InterfaceStats | undefined {
-  const name = r.string(o, 'name', path);
+  const name = r.string(o.name, path, 'name');
   if (!name) {
     r.issue(path, 'interface without a name; skipped');
     return undefined;
   }
-  const out: InterfaceStats = { name };
-  for (const f of IFACE) put(out, f, r.uint(o, f, path));
-  return out;
+  return fillCounters<InterfaceStats>(r, o, path, { name });
 }
 
 function readVolume(r: FieldReader, o: JsonObject, path: string): VolumeStats | undefined {
-  const name = r.string(o, 'name', path);
+  const name = r.string(o.name, path, 'name');
   if (!name) {
     r.issue(path, 'volume without a name; skipped');
     return undefined;
   }
-  const out: VolumeStats = { name };
-  r.fill(out, o, path, FS);
-  const pvc = r.object(o.pvcRef, join(path, 'pvcRef'));
+  const out = fillFs<VolumeStats>(r, o, path, { name });
+  const pvcPath = join(path, 'pvcRef');
+  const pvc = r.object(o.pvcRef, pvcPath);
   if (pvc) {
-    const pvcName = r.string(pvc, 'name', join(path, 'pvcRef'));
-    const pvcNamespace = r.string(pvc, 'namespace', join(path, 'pvcRef'));
+    const pvcName = r.string(pvc.name, pvcPath, 'name');
+    const pvcNamespace = r.string(pvc.namespace, pvcPath, 'namespace');
     if (pvcName && pvcNamespace) out.pvcRef = { name: pvcName, namespace: pvcNamespace };
-    else r.issue(join(path, 'pvcRef'), 'pvcRef without name and namespace; ignored');
+    else r.issue(pvcPath, 'pvcRef without name and namespace; ignored');
   }
   return out;
 }
 
 function readAccelerator(r: FieldReader, o: JsonObject, path: string): AcceleratorStats | undefined {
-  const id = r.string(o, 'id', path);
+  const id = r.string(o.id, path, 'id');
   if (!id) {
     r.issue(path, 'accelerator without an id; skipped');
     return undefined;
   }
-  const out: AcceleratorStats = { make: r.string(o, 'make', path) ?? '', model: r.string(o, 'model', path) ?? '', id };
-  for (const f of ['memoryTotal', 'memoryUsed', 'dutyCycle'] as const) put(out, f, r.uint(o, f, path));
+  const out: AcceleratorStats = { make: r.string(o.make, path, 'make') ?? '', model: r.string(o.model, path, 'model') ?? '', id };
+  for (const f of ['memoryTotal', 'memoryUsed', 'dutyCycle'] as const) put(out, f, r.uint(o[f], path, f));
   return out;
 }
