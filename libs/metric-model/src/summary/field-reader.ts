@@ -81,6 +81,10 @@ export class FieldReader {
   }
 
   private parseTime(v: unknown, path: string, key: string): number | undefined {
+    if (typeof v === 'string') {
+      const quick = kubeletTime(v);
+      if (!Number.isNaN(quick)) return quick;
+    }
     const at = join(path, key);
     if (typeof v !== 'string' || !RFC3339.test(v)) {
       this.issue(at, `expected an RFC 3339 time, got ${describe(v)}`);
@@ -93,6 +97,38 @@ export class FieldReader {
     }
     return ms;
   }
+}
+
+/**
+ * Epoch ms of `YYYY-MM-DDTHH:MM:SSZ` (what every kubelet sends) in 2000..2199, else NaN
+ * and the caller falls back to Date.parse, which costs about three times as much. Equal
+ * to Date.parse wherever it is not NaN, including its day overflow (April 31 is May 1).
+ */
+export function kubeletTime(s: string): number {
+  if (s.length !== 20 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':' || s[19] !== 'Z') return NaN;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  const hour = digits(s, 11, 13);
+  const minute = digits(s, 14, 16);
+  const second = digits(s, 17, 19);
+  if (year < 2000 || year >= 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return NaN;
+  // Days from 1970-01-01 to the date, counting years from March so that leap days come last.
+  const y = month <= 2 ? year - 1 : year;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const days = y * 365 + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + dayOfYear - 719_468;
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000;
+}
+
+/** The decimal number in s[from, to), or -1 when a character there is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function describe(v: unknown): string {
