@@ -4,3 +4,4 @@ export { ensureTopics, waitForLeaders, consumerLag, type TopicSpec } from './top
 export { isRetryableKafkaError } from './errors.js';
 export { KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from './batch-transport.js';
 export { CompactedStore } from './compacted-store.js';
+export { readPartitionRange } from './read-range.js';

@@ -18,6 +18,7 @@ export const aggregatorConfigSchema = kafkaConfigSchema.extend({
   AGGREGATOR_OUTPUT_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of output topics this service creates'),
   AGGREGATOR_SESSION_TIMEOUT: durationMs('30s').describe('consumer group session timeout: how soon a dead instance\'s partitions move'),
   AGGREGATOR_MAX_BATCH_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024).describe('max bytes fetched per partition: the most one transaction carries'),
+  AGGREGATOR_SNAPSHOT_INTERVAL: durationMs('30s').describe('least time between two state snapshots per partition; a restart replays the input since the last one (0: every transaction)'),
   AGGREGATOR_EVENT_COUNTS: flag(true).describe('count Event occurrences per reason, namespace and workload per window, from the event topic'),
   AGGREGATOR_EVENT_COUNTS_STATE_TOPIC: z.string().min(1).default(AGGREGATOR_EVENT_COUNTS_STATE_TOPIC).describe('compacted checkpoint topic of the event counters; the topic prefix is prepended'),
   AGGREGATOR_EVENT_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of the event topic if this service has to create it (the event-watcher normally does)'),

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { CompactedStore, ensureTopics, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { CompactedStore, ensureTopics, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -19,11 +19,19 @@ export interface EngineOptions {
   logger: Logger;
   metrics: StageMetrics;
   ensureTopics?: { outputPartitions: number };
+  /**
+   * Least time between two state snapshots of a partition. Between snapshots only the
+   * consumer offset advances; a restore replays the input from the snapshot's offset to
+   * the committed one (outputs discarded, they are already committed). 0: every batch.
+   */
+  snapshotIntervalMs: number;
 }
 
 /** What one owned input partition needs: its computation, plus the producer and checkpoint offset. */
 interface MetricsRun extends PartitionRun {
   processor: PartitionProcessor;
+  /** When this partition's state was last written whole (0: not since it was opened). */
+  snapshotAt: number;
 }
 
 const STAGE = 'aggregate';
@@ -90,13 +98,53 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
       this.o.metrics.discarded.inc({ stage: 'restore', reason: 'invalid-checkpoint' }, state.invalid);
       logger.warn({ partition, invalid: state.invalid }, 'skipped invalid checkpoint records');
     }
-    const run: MetricsRun = { processor, producer, nextOffset: BigInt(state.nextOffset ?? '0') };
-    logger.info({ topic: topics.raw, partition, owners: state.owners.length, nextOffset: run.nextOffset.toString() }, 'partition state restored');
+    const snapshotOffset = BigInt(state.nextOffset ?? '0');
+    // Input after the snapshot was processed and its output committed: replay it into the
+    // state with the output discarded. The output is a function of the input, so the
+    // state afterwards is what the previous owner had.
+    const committed = await this.committedOffset(partition);
+    const started = Date.now();
+    const replayed = await this.replay(processor, partition, snapshotOffset, committed);
+    const run: MetricsRun = { processor, producer, nextOffset: committed > snapshotOffset ? committed : snapshotOffset, snapshotAt: 0 };
+    logger.info(
+      { topic: topics.raw, partition, owners: state.owners.length, snapshotOffset: snapshotOffset.toString(), replayed, replayMs: Date.now() - started, nextOffset: run.nextOffset.toString() },
+      'partition state restored',
+    );
     return run;
+  }
+
+  /** Input already processed (its output committed) into `processor` again, output discarded. */
+  private replay(processor: PartitionProcessor, partition: number, from: bigint, to: bigint): Promise<number> {
+    return readPartitionRange(this.o.kafka, this.o.topics.raw, partition, from, to, (m) => {
+      const decoded = rawScrapeCodec.decode(m.value, m.headers as never);
+      if (decoded.ok) processor.ingest(decoded.value, Number(m.timestamp));
+    });
+  }
+
+  /** The group's committed offset of the raw partition (0 when none). */
+  private async committedOffset(partition: number): Promise<bigint> {
+    const admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.topics.raw] });
+      const offset = t?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return BigInt(offset) < 0n ? 0n : BigInt(offset);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   protected async process(run: MetricsRun, batch: KafkaBatch): Promise<void> {
     const { topics, metrics } = this.o;
+    // The group's committed offset can be ahead of what the restore read (an offset commit
+    // of the previous owner's last transaction becoming visible a moment later): replay
+    // the gap into the state first, so no input is skipped.
+    const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : run.nextOffset;
+    if (first > run.nextOffset) {
+      const replayed = await this.replay(run.processor, batch.partition, run.nextOffset, first);
+      this.o.logger.info({ partition: batch.partition, from: run.nextOffset.toString(), to: first.toString(), replayed }, 'batch starts past the restored state: replayed the gap');
+      run.nextOffset = first;
+    }
     const out: Record<Stream | 'dlq', Message[]> = { metrics: [], '1m': [], '1h': [], dlq: [] };
     let used = 0;
     for (const m of batch.messages) {
@@ -120,12 +168,16 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
     }
     metrics.received.inc({ stage: STAGE }, used);
 
+    // A snapshot: every owner changed since the last one, and the meta record saying which input offset it holds.
     const state: Message[] = [];
-    for (const owner of run.processor.takeDirty()) {
-      const s = run.processor.ownerState(owner);
-      state.push({ key: ownerKey(batch.partition, owner), value: s ? encodeOwner(s) : null, partition: batch.partition });
+    if (Date.now() - run.snapshotAt >= this.o.snapshotIntervalMs) {
+      for (const owner of run.processor.takeDirty()) {
+        const s = run.processor.ownerState(owner);
+        state.push({ key: ownerKey(batch.partition, owner), value: s ? encodeOwner(s) : null, partition: batch.partition });
+      }
+      state.push({ key: metaKey(batch.partition), value: encodePartition(run.processor.partitionState(), batch.nextOffset), partition: batch.partition });
+      run.snapshotAt = Date.now();
     }
-    state.push({ key: metaKey(batch.partition), value: encodePartition(run.processor.partitionState(), batch.nextOffset), partition: batch.partition });
 
     await this.commit(run, batch, [
       { topic: topics.metrics, messages: out.metrics },

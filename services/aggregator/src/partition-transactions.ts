@@ -70,14 +70,19 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
       await this.forget(batch.partition);
       run = undefined;
     }
-    run ??= await this.open(batch.partition);
+    // Restoring (reading the checkpoint, replaying input) can take seconds: keep the
+    // group membership alive meanwhile, or the partition moves while we rebuild it.
+    const ticker = setInterval(() => void batch.heartbeat().catch(() => undefined), 1000);
     try {
+      run ??= await this.open(batch.partition);
       await this.process(run, batch);
     } catch (err) {
       this.base.metrics.errors.inc({ stage: this.base.stage, type: err instanceof Error ? err.name : 'unknown' });
       this.base.logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'batch failed; its transaction is aborted and the partition is reloaded from its checkpoint');
       await this.forget(batch.partition);
       throw err;
+    } finally {
+      clearInterval(ticker);
     }
     this.lastBatchAt = Date.now();
   }

@@ -34,6 +34,7 @@ function build(ctx: Ctx): Built {
     topics,
     groupId,
     transactionalIdPrefix,
+    snapshotIntervalMs: config.AGGREGATOR_SNAPSHOT_INTERVAL,
     settings: settingsOf(config),
     ...(metadata ? { metadata: metadata.source } : {}),
     logger,
