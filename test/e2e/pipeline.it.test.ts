@@ -261,13 +261,14 @@ async function compare(p: LocalPipeline, opts: { everyServedSampleScraped: boole
   expect(Object.fromEntries([...storedEvents].filter(([k]) => expectedEvents.has(k)))).toEqual(Object.fromEntries(expectedEvents));
 
   // 7. Closed 1m event counters (summed over the event topic's shards) equal the stored
-  //    occurrences of their namespace, reason and minute. Each shard closes a window when a
-  //    later occurrence reaches it, so only windows well before the last occurrence are compared.
+  //    occurrences of their namespace, reason and minute of observation. Each shard closes a
+  //    window when a later occurrence reaches it, so only windows well before the last are compared.
   const rawEvents = await influxRows(env.INFLUX_URL, p.database, 'raw', 'events', namespaces.map((n) => `"namespace_name" = '${n}'`).join(' OR '));
-  const lastOccurrence = Math.max(...rawEvents.map((r) => r.time));
+  const observed = rawEvents.map((r) => ({ ...r, time: Number(r.fields.observed_at) }));
+  const lastOccurrence = Math.max(...observed.map((r) => r.time));
   let counted = new Map<string, number>();
   const occurrences = new Map<string, number>();
-  for (const r of rawEvents) {
+  for (const r of observed) {
     const key = `${r.tags.namespace_name}/${r.tags.reason}/${r.time - (r.time % 60_000)}`;
     occurrences.set(key, (occurrences.get(key) ?? 0) + 1);
   }

@@ -18,7 +18,7 @@ const ownSchema = z.object({
   HEAPSTREAM_INPUTS: csv()
     .default([...INPUTS])
     .refine((l) => l.length > 0 && l.every((i) => (INPUTS as readonly string[]).includes(i)), `a comma-separated subset of ${INPUTS.join(',')}`),
-  HEAPSTREAM_GROUP_ID: z.string().min(1).default('heapstream-storage-writer'),
+  HEAPSTREAM_GROUP_ID: z.string().min(1).optional().describe('consumer group (default: the topic prefix + heapstream-storage-writer)'),
   HEAPSTREAM_ENSURE_TOPICS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   HEAPSTREAM_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of topics this service creates when missing'),
   HEAPSTREAM_FETCH_LINGER: durationMs('50ms').describe('how long a fetch may wait for HEAPSTREAM_FETCH_MIN_BYTES (the batching linger)'),
@@ -62,3 +62,6 @@ export function eventMeasurements(c: Pick<StorageWriterConfig, 'HEAPSTREAM_EVENT
       return c.HEAPSTREAM_STORAGE_SCHEMA === 'wide' ? ['events'] : ['log/events'];
   }
 }
+
+/** The consumer group: explicit, or derived from the topic prefix so that prefixed pipelines on one broker stay apart. */
+export const groupIdOf = (c: { HEAPSTREAM_GROUP_ID?: string | undefined; HEAPSTREAM_TOPIC_PREFIX: string }): string => c.HEAPSTREAM_GROUP_ID ?? `${c.HEAPSTREAM_TOPIC_PREFIX}heapstream-storage-writer`;

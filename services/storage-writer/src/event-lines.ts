@@ -88,7 +88,7 @@ export function eventToLines(r: EventRecord, options: EventLineOptions): string[
         ['uid', keep.has('uid') ? e.uid : undefined],
         [TAGS.podId, keep.has(TAGS.podId) ? podId : undefined],
       ]);
-      let fields = `message=${quoteFieldString(e.message ?? '')},count=${formatInt(r.occurrenceCount)},occurrence=${formatInt(r.occurrence)}`;
+      let fields = `message=${quoteFieldString(e.message ?? '')},count=${formatInt(r.occurrenceCount)},occurrence=${formatInt(r.occurrence)},observed_at=${formatInt(r.observedAt)}`;
       if (!keep.has('uid')) fields += `,uid=${quoteFieldString(e.uid)}`;
       lines.push(`${escapeMeasurement('events')}${tags} ${fields} ${ts}`);
     } else {

@@ -31,7 +31,7 @@ describe('event lines', () => {
     expect(eventTimestampNs({ ...event })).toBe(ts);
     expect(eventTimestampNs({ ...event, id: 'uid-1:3' })).not.toBe(ts);
     expect(eventToLines(event, { measurements: ['events'], clusterName: 'x' })).toEqual([
-      `events,cluster_name=prod,component=kubelet,hostname=node\\ a,kind=Pod,namespace_name=web,object_name=api-7,reason=BackOff,type=Warning message="Back-off \\"restarting\\" failed, container",count=2i,occurrence=2i,uid="uid-1" ${ts}`,
+      `events,cluster_name=prod,component=kubelet,hostname=node\\ a,kind=Pod,namespace_name=web,object_name=api-7,reason=BackOff,type=Warning message="Back-off \\"restarting\\" failed, container",count=2i,occurrence=2i,observed_at=${event.observedAt}i,uid="uid-1" ${ts}`,
     ]);
   });
 

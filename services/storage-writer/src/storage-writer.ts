@@ -16,7 +16,7 @@ import {
   type WriteResult,
 } from '@heapstream/influx';
 import { retry, retryAtBoot, OnceLogger, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
-import { deadLetterTopic, eventMeasurements, routesOf, type StorageWriterConfig } from './config.js';
+import { deadLetterTopic, eventMeasurements, groupIdOf, routesOf, type StorageWriterConfig } from './config.js';
 import { DeadLetterPublisher, type DeadLetterInput } from './dead-letters.js';
 import { encodeMessages, type EncodeOptions, type Route } from './encode.js';
 import { LagMonitor } from './lag-monitor.js';
@@ -117,7 +117,7 @@ export class StorageWriter {
     };
     this.once = new OnceLogger(logger);
     this.own = new WriterMetrics(metrics);
-    this.lag = new LagMonitor(kafka, config.HEAPSTREAM_GROUP_ID, [...this.routes.keys()], metrics, {
+    this.lag = new LagMonitor(kafka, groupIdOf(config), [...this.routes.keys()], metrics, {
       intervalMs: config.HEAPSTREAM_LAG_INTERVAL,
       growthSamples: config.HEAPSTREAM_LAG_GROWTH_SAMPLES,
       logger,
@@ -135,7 +135,7 @@ export class StorageWriter {
     this.transportRef ??= new StartingTransport(
       {
         kafka: this.kafka,
-        groupId: this.config.HEAPSTREAM_GROUP_ID,
+        groupId: groupIdOf(this.config),
         topics: [...this.routes.keys()],
         fromBeginning: true,
         commit: 'after-handler',

@@ -108,12 +108,12 @@ async function startAll(
     LOG_LEVEL: 'info',
   };
   const specs: [ServiceName, Record<string, string>][] = [
-    // Group, Lease and transactional ids carry the prefix too, so two pipelines on one broker and
-    // API server (tests, tenants) never join each other's groups or fence each other.
-    ['storage-writer', { INFLUX_URL: o.infra.INFLUX_URL ?? '', INFLUX_DATABASE: database, HEAPSTREAM_GROUP_ID: `${prefix}heapstream-storage-writer` }],
+    // The services derive their group, Lease and transactional ids from HEAPSTREAM_TOPIC_PREFIX, so two
+    // pipelines on one broker and API server (tests, tenants) never join each other's groups or fence each other.
+    ['storage-writer', { INFLUX_URL: o.infra.INFLUX_URL ?? '', INFLUX_DATABASE: database }],
     ['aggregator', {}],
     // A shared or long-lived API server holds many old Events: export only the recent ones at first start.
-    ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default', EVENTS_BACKFILL_MAX_AGE: '5m', LEASE_NAME: `${prefix}heapstream-event-watcher`, EVENT_WATCHER_TRANSACTIONAL_ID: `${prefix}heapstream-event-watcher` }],
+    ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default', EVENTS_BACKFILL_MAX_AGE: '5m' }],
     ['scraper', kubelet],
   ];
   // Downstream first, so nothing produced is waiting for a consumer that is not there yet.

@@ -66,6 +66,19 @@ describe('event-derived counters', () => {
     expect(c.ingest(occurrence(T0 + 55_000, 'BackOff', { ns: 'a' })).late).toBe(1);
   });
 
+  it('counts a repeat in the minute it was observed, however long after its occurrence time', () => {
+    const c = new EventCounter(settings());
+    c.ingest(occurrence(T0 + MIN + 40_000, 'Started', { ns: 'a' }));
+    // A count jump seen 45 s after the (approximate) occurrence time, which is in a closed minute.
+    expect(c.ingest(occurrence(T0 + MIN + 50_000, 'BackOff', { ns: 'a', occurredAt: T0 + 5_000 })).late).toBe(0);
+    c.ingest(occurrence(T0 + 3 * MIN, 'Started', { ns: 'a' }));
+    const m = points(c.close(), '1m');
+    expect(m.filter((p) => p.entityType === 'ns').map((p) => [p.tags.reason, p.timestamp, p.window!.sum])).toEqual([
+      ['Started', T0 + MIN, 1],
+      ['BackOff', T0 + MIN, 1],
+    ]);
+  });
+
   it('tags every count with its shard when the event topic is partitioned', () => {
     const c = new EventCounter(settings({ shard: '2' }));
     c.ingest(occurrence(T0, 'BackOff', { ns: 'a', workload: 'web' }));

@@ -8,9 +8,15 @@ import { foldPoint, windowPoint, windowStart, type WindowAcc, type WindowSpec } 
 /*
  * Event-derived counters for one partition of the event topic, with no I/O and no
  * clock: occurrences per reason and type, per namespace, per owning workload and for
- * the cluster, per 1m/1h window of the occurrence time. Each occurrence is a sample of
- * value 1, so a window's `sum` (and `count`) is the number of occurrences. Event time
- * is the only time: the watermark is the latest occurrence seen on the partition; a
+ * the cluster, per 1m/1h window. Each occurrence is a sample of value 1, so a window's
+ * `sum` (and `count`) is the number of occurrences.
+ *
+ * Windows go by `observedAt`, the time the event-watcher saw the occurrence, not by
+ * `occurredAt`: a repeat is seen when the Event's count changes, often tens of seconds
+ * after its (approximate) occurrence time, and Events arrive in no time order across
+ * objects, so occurrence-time windows would drop many as late. Observation times grow
+ * with the record order (one watcher leads at a time), so nothing is late except across
+ * a leader hand-over. The watermark is the latest `observedAt` on the partition; a
  * window closes when the watermark passes its end plus the allowed lateness, and an
  * occurrence for a closed window is counted as late and dropped.
  */
@@ -74,7 +80,7 @@ export class EventCounter {
 
   ingest(rec: EventRecord): EventIngestResult {
     const n = rec.coalesced ?? 1;
-    const t = rec.occurredAt;
+    const t = rec.observedAt;
     let late = 0;
     const entities = entitiesOf(rec, this.s.cluster, this.s.shard);
     for (const spec of this.s.windows) {
