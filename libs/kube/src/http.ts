@@ -101,6 +101,11 @@ export class KubeHttp {
     return req;
   }
 
+  /** Closes the keep-alive connections, so a process that is done with the API can exit. */
+  close(): void {
+    if (this.base.agent instanceof http.Agent) this.base.agent.destroy();
+  }
+
   /** One request; resolves with the parsed JSON body, rejects with KubeApiError on a non-2xx status. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     await this.refreshAuth();

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { processStats, quantile } from '@heapstream/observability';
 
 /**
  * Benchmark: a simulator child process serving N nodes × P pods, scraped every
@@ -23,32 +24,10 @@ export interface BenchOptions {
   path: string;
 }
 
-interface ProcStat {
-  cpuSeconds: number;
-  rssBytes: number;
-  peakRssBytes: number;
-  fds: number;
-}
-
-function procStat(pid: number): ProcStat {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = 100; // sysconf(_SC_CLK_TCK) is 100 on Linux
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / ticks;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  let fds = 0;
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    fds = -1;
-  }
-  return { cpuSeconds, rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM'), fds };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+/** The simulator's /proc figures; open fds as `fds`. */
+function procStat(pid: number) {
+  const s = processStats(pid);
+  return { ...s, fds: s.openFds };
 }
 
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;

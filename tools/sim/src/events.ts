@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeRest } from './kube-rest.js';
+import { KubeApiError, type KubeHttp } from '@heapstream/kube';
 import type { NodeState, PodState } from './model.js';
 import { Prng } from './random.js';
 import { iso } from './objects.js';
@@ -73,7 +73,7 @@ export class EventWriter {
   dropped = 0;
 
   constructor(
-    private readonly api: KubeRest,
+    private readonly api: KubeHttp,
     private readonly opts: {
       seed: number;
       eventsPerSecond: number;
@@ -178,7 +178,7 @@ export class EventWriter {
     const live = { record, template };
     this.remember(live);
     return async () => {
-      await this.api.call('POST', this.collection(record), this.body(record, template, container));
+      await this.api.request('POST', this.collection(record), { body: this.body(record, template, container), timeoutMs: 30_000 });
       this.record(record);
     };
   }
@@ -190,11 +190,11 @@ export class EventWriter {
     const snapshot = { ...r };
     return async () => {
       try {
-        await this.api.call('PUT', `${this.collection(snapshot)}/${snapshot.name}`, this.body(snapshot, live.template, ''));
+        await this.api.request('PUT', `${this.collection(snapshot)}/${snapshot.name}`, { body: this.body(snapshot, live.template, ''), timeoutMs: 30_000 });
         this.record(snapshot);
       } catch (err) {
         // The first write may not have landed yet (or failed); a lost repeat is dropped.
-        if (err instanceof KubeApiError && err.status === 404) this.dropped++;
+        if (err instanceof KubeApiError && err.statusCode === 404) this.dropped++;
         else throw err;
       }
     };

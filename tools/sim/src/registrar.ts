@@ -1,8 +1,8 @@
 import type { SimLogger } from './logger.js';
-import { KubeApiError, isRetryableKubeError, type KubeRest } from './kube-rest.js';
+import { isTransientKubeError, KubeApiError, type KubeHttp } from '@heapstream/kube';
 import type { ClusterModel, NodeState, PodState, Workload } from './model.js';
 import { nodeObject, nodeStatus, podObject, pvcObject, workloadObjects, SIM_LABEL } from './objects.js';
-import { retry } from './retry.js';
+import { retry } from '@heapstream/observability';
 
 /**
  * Mirrors the simulated cluster into the API server: namespaces, owners, Nodes
@@ -38,7 +38,7 @@ export class Registrar {
   readonly health: ApiHealth = { healthy: true, failures: 0, since: Date.now() };
 
   constructor(
-    private readonly api: KubeRest,
+    private readonly api: KubeHttp,
     private readonly model: ClusterModel,
     private readonly opts: {
       concurrency: number;
@@ -61,12 +61,10 @@ export class Registrar {
     while (this.inFlight >= this.opts.concurrency) await new Promise<void>((r) => this.waiting.push(r));
     this.inFlight++;
     try {
-      const result = await retry(fn, {
-        attempts: Number.POSITIVE_INFINITY,
-        baseMs: 200,
-        maxMs: 10_000,
+      const result = await retry(() => fn(), {
+        backoff: { initialMs: 200, maxMs: 10_000, jitter: 0.5 },
         signal: this.abort.signal,
-        isRetryable: isRetryableKubeError,
+        isRetryable: isTransientKubeError,
         onRetry: (err, attempt, delayMs) => {
           this.health.failures++;
           this.health.lastError = (err as Error).message;
@@ -96,13 +94,13 @@ export class Registrar {
     const name = (body.metadata as { name: string }).name;
     return this.call(`create ${kind} ${name}`, async () => {
       try {
-        const obj = await this.api.call<{ metadata: { uid: string; name: string } }>('POST', path, body);
+        const obj = await this.api.request<{ metadata: { uid: string; name: string } }>('POST', path, { body, timeoutMs: 30_000 });
         this.created.push({ path: `${path}/${name}`, kind });
         return obj;
       } catch (err) {
-        if (err instanceof KubeApiError && err.status === 409) {
+        if (err instanceof KubeApiError && err.statusCode === 409) {
           this.created.push({ path: `${path}/${name}`, kind });
-          return this.api.call('GET', `${path}/${name}`);
+          return this.api.request('GET', `${path}/${name}`, { timeoutMs: 30_000 });
         }
         throw err;
       }
@@ -156,7 +154,7 @@ export class Registrar {
   private putNodeStatus(n: NodeState): Promise<unknown> {
     const spec = n.spec;
     const body = { ...nodeObject(spec), status: nodeStatus(spec, this.opts.kubeletPort(spec.index), this.opts.now(), this.readySince.get(spec.index) ?? this.opts.now()) };
-    return this.call(`node status ${spec.name}`, () => this.api.call('PUT', `/api/v1/nodes/${spec.name}/status`, body));
+    return this.call(`node status ${spec.name}`, () => this.api.request('PUT', `/api/v1/nodes/${spec.name}/status`, { body, timeoutMs: 30_000 }));
   }
 
   /** Refresh every node's Ready heartbeat, spread evenly over the interval. */
@@ -193,7 +191,7 @@ export class Registrar {
 
   async putPodStatus(pod: PodState, node: NodeState, uid = this.podUids.get(pod.uid)): Promise<void> {
     const body = podObject(pod, node.spec, { uid, ownerUid: this.ownerUid(pod), withStatus: true });
-    await this.call(`pod status ${pod.namespace}/${pod.name}`, () => this.api.call('PUT', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/status`, body));
+    await this.call(`pod status ${pod.namespace}/${pod.name}`, () => this.api.request('PUT', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/status`, { body, timeoutMs: 30_000 }));
   }
 
   async deletePod(pod: PodState): Promise<void> {
@@ -202,14 +200,12 @@ export class Registrar {
     await this.call(`delete pod ${pod.namespace}/${pod.name}`, async () => {
       try {
         // Precondition on uid: a StatefulSet pod is recreated under the same name.
-        await this.api.call('DELETE', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
-          apiVersion: 'v1',
-          kind: 'DeleteOptions',
-          gracePeriodSeconds: 0,
-          ...(uid ? { preconditions: { uid } } : {}),
+        await this.api.request('DELETE', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) },
+          timeoutMs: 30_000,
         });
       } catch (err) {
-        if (err instanceof KubeApiError && (err.status === 404 || err.status === 409)) return;
+        if (err instanceof KubeApiError && (err.statusCode === 404 || err.statusCode === 409)) return;
         throw err;
       }
     });
@@ -242,8 +238,8 @@ export class Registrar {
       for (let i = 0; i < unique.length; i += this.opts.concurrency * 4) {
         await Promise.all(
           unique.slice(i, i + this.opts.concurrency * 4).map((p) =>
-            this.api.call('DELETE', p, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }).catch((err: unknown) => {
-              if (!(err instanceof KubeApiError && err.status === 404)) this.opts.logger.warn(`cleanup ${p}: ${(err as Error).message}`);
+            this.api.request('DELETE', p, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }, timeoutMs: 30_000 }).catch((err: unknown) => {
+              if (!(err instanceof KubeApiError && err.statusCode === 404)) this.opts.logger.warn(`cleanup ${p}: ${(err as Error).message}`);
             }),
           ),
         );

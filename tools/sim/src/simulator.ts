@@ -8,7 +8,7 @@ import { ControlServer } from './control-server.js';
 import { EventWriter, type EventRecord, type EventTarget } from './events.js';
 import { KubeletFleet, type KubeletResponse, type ServeRecord } from './kubelet-server.js';
 import { quietLogger, type SimLogger } from './logger.js';
-import { KubeRest } from './kube-rest.js';
+import { KubeHttp, loadKubeConfig } from '@heapstream/kube';
 import { epochAt, type NodeState, type PodState } from './model.js';
 import { Prng, hashInts } from './random.js';
 import { Registrar, type ApiHealth } from './registrar.js';
@@ -47,7 +47,7 @@ export class Simulator {
   readonly tokenFile: string;
   private fleet?: KubeletFleet;
   private control?: ControlServer;
-  private api?: KubeRest;
+  private api?: KubeHttp;
   registrar?: Registrar;
   events?: EventWriter;
   private tickTimer?: NodeJS.Timeout;
@@ -130,7 +130,8 @@ export class Simulator {
       await this.control.listen(c.controlPort);
     }
     if (c.register) {
-      this.api = await KubeRest.fromKubeconfig(c.kubeconfig ?? process.env.KUBECONFIG, Math.max(4, c.apiConcurrency));
+      const kubeconfigPath = c.kubeconfig ?? process.env.KUBECONFIG;
+      this.api = await KubeHttp.create(loadKubeConfig(kubeconfigPath ? { kubeconfigPath } : {}));
       this.registrar = new Registrar(this.api, this.cluster.model, {
         concurrency: c.apiConcurrency,
         nodeStatusIntervalMs: c.nodeStatusInterval,

@@ -405,17 +405,8 @@ export class SummaryBuilder {
         break;
       }
     }
-    if (legacy) return { availableBytes: f.available, capacityBytes: f.capacity, usedBytes: f.used, name: v.name };
-    const out: S.VolumeStats = {
-      time: this.time(at),
-      availableBytes: f.available,
-      capacityBytes: f.capacity,
-      usedBytes: f.used,
-      inodesFree: f.inodes - f.inodesUsed,
-      inodes: f.inodes,
-      inodesUsed: f.inodesUsed,
-      name: v.name,
-    };
+    // Field order as the kubelet writes it: the filesystem figures, then the volume's name.
+    const out: S.VolumeStats = { ...this.fs(f, at), name: v.name };
     if (v.kind === 'pvc' && v.claimName) out.pvcRef = { name: v.claimName, namespace: pod.namespace };
     return out;
   }
