@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { rateCheckpointSchema } from './checkpoints.js';
 import { eventEmittedSchema, eventWatchPositionSchema } from './events/event-checkpoint.js';
 import { eventRecordSchema } from './events/event-record.js';
 import { heapsterEventSchema } from './events/heapster-event.js';
@@ -12,7 +11,6 @@ const SOURCES: Record<string, z.ZodType> = {
   'raw-scrape.v1.json': rawScrapeSchema,
   'metric-points.v1.json': metricPointBatchSchema,
   'dead-letter.v1.json': deadLetterSchema,
-  'rate-checkpoint.v1.json': rateCheckpointSchema,
   // Event schemas are defined in src/events/ (event-watcher); published here with the rest.
   'event-record.v1.json': eventRecordSchema,
   'event-watch-position.v1.json': eventWatchPositionSchema,

@@ -59,11 +59,24 @@ export const TOPICS = {
     schemaFiles: ['dead-letter.v1.json'],
     cleanupPolicy: 'delete',
   },
-  rateState: {
-    name: 'heapstream.state.rates.v1',
-    key: '<cluster>/<node>',
-    schemaFiles: ['rate-checkpoint.v1.json'],
+  // Internal state of the services: listed so operators know them, not a contract to consume.
+  aggregatorState: {
+    name: 'heapstream.state.aggregator.v1',
+    key: '<raw partition>/meta or <raw partition>/<owner> (node/<name> or a rollup key)',
+    schemaFiles: [],
     cleanupPolicy: 'compact',
+  },
+  aggregatorEventCountState: {
+    name: 'heapstream.state.aggregator-events.v1',
+    key: '<event partition>/event-counts',
+    schemaFiles: [],
+    cleanupPolicy: 'compact',
+  },
+  scraperShards: {
+    name: 'heapstream.scraper.shards.v1',
+    key: 'none: no records; its partitions are the virtual shards the scraper group divides',
+    schemaFiles: [],
+    cleanupPolicy: 'delete',
   },
   eventWatcherState: {
     name: EVENT_WATCHER_CHECKPOINT_TOPIC,
@@ -84,8 +97,4 @@ export function nodeKey(node: string): string {
 /** Rollup batches: `cluster`, `ns/<namespace>`, `node/<node>` or `workload/<ns>/<kind>/<name>`. */
 export function rollupKey(scope: 'cluster' | 'ns' | 'node' | 'workload', ...names: string[]): string {
   return [scope, ...names].join('/');
-}
-
-export function rateStateKey(cluster: string, node: string): string {
-  return `${cluster}/${node}`;
 }

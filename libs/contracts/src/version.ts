@@ -11,7 +11,6 @@ export const SCHEMA_VERSIONS = {
   rawScrape: '1.0',
   metricPoints: '1.0',
   deadLetter: '1.0',
-  rateCheckpoint: '1.0',
 } as const;
 
 /** Major part of a "major.minor" version, or undefined when the string is not one. */

@@ -4,10 +4,9 @@ import { kafkaConfigSchema } from '@heapstream/kafka';
 import { csv, durationMs, flag } from '@heapstream/service-runtime';
 import type { ProcessorSettings } from './core/processor.js';
 
-/** The aggregator's own state topic; to move into @heapstream/contracts (see docs/aggregator.md). */
-export const AGGREGATOR_STATE_TOPIC = 'heapstream.state.aggregator.v1';
-/** The event-derived counters' checkpoint topic (one record per event-topic partition). */
-export const AGGREGATOR_EVENT_COUNTS_STATE_TOPIC = 'heapstream.state.aggregator-events.v1';
+/** The aggregator's state topics (named with every other topic in @heapstream/contracts). */
+export const AGGREGATOR_STATE_TOPIC = TOPICS.aggregatorState.name;
+export const AGGREGATOR_EVENT_COUNTS_STATE_TOPIC = TOPICS.aggregatorEventCountState.name;
 
 export const aggregatorConfigSchema = kafkaConfigSchema.extend({
   HEAPSTREAM_TOPIC_PREFIX: z.string().default('').describe('prepended to every topic name (tests, multi-tenant brokers)'),

@@ -15,7 +15,7 @@ import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js'
 import { GroupOwnership, StaticOwnership, type NodeOwnership } from './sharding/ownership.js';
 
 /** The shards topic is only a membership device: its partitions are the virtual shards. */
-export const SHARDS_TOPIC = 'heapstream.scraper.shards.v1';
+export const SHARDS_TOPIC = TOPICS.scraperShards.name;
 
 export interface ScraperDeps {
   config: ScraperConfig & { HEAPSTREAM_CLUSTER_NAME: string };
