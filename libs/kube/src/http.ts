@@ -92,8 +92,11 @@ export class KubeHttp {
     const url = this.url(path, opts.query);
     const lib = url.protocol === 'http:' ? http : https;
     const headers: Record<string, string> = { ...(this.base.headers as Record<string, string>), accept: 'application/json' };
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(body.length);
+    }
     const req = lib.request(url, { ...this.base, method, headers, signal: opts.signal }, onResponse);
     req.on('error', onError);
     if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs} ms`)));

@@ -107,6 +107,7 @@ export function expectedEventPoints(records: readonly EventRecord[], clusterName
     out.set(key('events', tags, 'message', ts), r.event.message ?? '');
     out.set(key('events', tags, 'count', ts), r.occurrenceCount);
     out.set(key('events', tags, 'occurrence', ts), r.occurrence);
+    out.set(key('events', tags, 'observed_at', ts), r.observedAt);
     out.set(key('events', tags, 'uid', ts), r.event.uid);
   }
   return out;
