@@ -6,16 +6,18 @@ import { top, topQueries, type TopOptions } from './top-command.js';
 
 const { INFLUX_URL } = testEnv();
 
+/** InfluxQL answers 200 even when a statement failed: check each statement's error too. */
 async function q(db: string, query: string): Promise<void> {
   const res = await fetch(`${INFLUX_URL}/query`, { method: 'POST', body: new URLSearchParams({ q: query, ...(db ? { db } : {}) }) });
-  expect(res.ok).toBe(true);
+  const body = (await res.json()) as { error?: string; results?: { error?: string }[] };
+  expect({ status: res.status, errors: [body.error, ...(body.results ?? []).map((r) => r.error)].filter(Boolean) }).toEqual({ status: 200, errors: [] });
 }
 
 async function write(db: string, rp: string, points: MetricPoint[], schema: 'heapster' | 'wide'): Promise<void> {
   const { lines, skipped } = toLineProtocol(points, { schema, precision: 'ms' });
   expect(skipped).toEqual([]);
   const res = await fetch(`${INFLUX_URL}/write?db=${db}&rp=${rp}&precision=ms`, { method: 'POST', body: lines.join('\n') });
-  expect(res.status).toBe(204);
+  expect(`${res.status} ${await res.text()}`).toBe('204 ');
 }
 
 const now = Math.floor(Date.now() / 60_000) * 60_000;

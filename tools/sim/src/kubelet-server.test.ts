@@ -91,6 +91,22 @@ describe('simulated kubelets (no API server)', () => {
   });
 });
 
+describe('stopping', () => {
+  it('does not wait for a hung node\'s open connections', async () => {
+    const o = 100 + Math.floor(Math.random() * 40);
+    const sim = await Simulator.start({ register: false, nodes: 2, podsPerNode: 2, namePrefix: `kh${o}`, addressOctet: o, kubeletPort: 0, tokens: ['test-token-123456'], outDir: mkdtempSync(join(tmpdir(), 'sim-')) });
+    const ca = readFileSync(sim.caFile, 'utf8');
+    const node = sim.nodes()[0]!;
+    await sim.stopNode(node.name, 'hang');
+    const pending = getKubelet(`${node.url}/healthz`, { ca, token: sim.token, timeoutMs: 30_000 }).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 200)); // the request is connected and waiting
+    const started = Date.now();
+    await sim.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await pending).toBeInstanceOf(Error);
+  });
+});
+
 describe('injected errors', () => {
   it('give 5xx, resets, truncated and invalid JSON', async () => {
     const o = 150 + Math.floor(Math.random() * 40);

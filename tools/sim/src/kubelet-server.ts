@@ -259,11 +259,11 @@ export class KubeletFleet {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(
-      this.listeners.map((server) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))),
-    );
+    // Connections first: server.close() waits for open ones, and a hung node's never end.
+    const closing = this.listeners.map((server) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
     for (const set of this.sockets) for (const s of set ?? []) s.destroy();
     this.http.closeAllConnections();
     this.http.close();
+    await Promise.all(closing);
   }
 }
