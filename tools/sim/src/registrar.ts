@@ -22,6 +22,12 @@ interface Created {
   kind: string;
 }
 
+interface NamespaceObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { finalizers?: string[] };
+  status?: { phase?: string };
+}
+
 export class Registrar {
   readonly podUids = new Map<string, string>();
   /** Every uid a pod ever had, kept after deletion: ground truth for past samples needs it. */
@@ -109,6 +115,7 @@ export class Registrar {
 
   async registerAll(): Promise<void> {
     for (const ns of this.model.namespaces) {
+      await this.awaitNamespaceGone(ns);
       await this.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [SIM_LABEL]: 'true' } } }, 'Namespace');
       this.createdNamespaces.push(ns);
     }
@@ -222,6 +229,43 @@ export class Registrar {
     this.heartbeatTimer = undefined;
   }
 
+  private getNamespace(ns: string): Promise<NamespaceObject | undefined> {
+    return this.call(`read Namespace ${ns}`, () =>
+      this.api.request<NamespaceObject>('GET', `/api/v1/namespaces/${ns}`, { timeoutMs: 30_000 }).catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
+        throw err;
+      }),
+    );
+  }
+
+  /**
+   * A namespace of ours still being deleted (an earlier run's cleanup) refuses new
+   * objects: wait for it to go, finishing the deletion ourselves when nothing else does.
+   */
+  private async awaitNamespaceGone(ns: string): Promise<void> {
+    const since = Date.now();
+    for (let current = await this.getNamespace(ns); current?.status?.phase === 'Terminating'; current = await this.getNamespace(ns)) {
+      const waited = Date.now() - since;
+      if (waited > 180_000) throw new Error(`namespace ${ns} is still being deleted after 3 minutes`);
+      if (waited < 1_000) this.opts.logger.info(`namespace ${ns} is being deleted (an earlier run's cleanup); waiting for it to go`);
+      if (waited > 10_000 && current.metadata.labels?.[SIM_LABEL] === 'true') await this.finalizeNamespace(current);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+
+  /**
+   * What the namespace controller does once a deleted namespace is empty: clear its
+   * finalizers so it goes. The local API server runs no controllers, and without this a
+   * deleted namespace stays Terminating forever.
+   */
+  private async finalizeNamespace(ns: NamespaceObject): Promise<void> {
+    await this.api
+      .request('PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, { body: { ...ns, spec: { ...ns.spec, finalizers: [] } }, timeoutMs: 30_000 })
+      .catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
+      });
+  }
+
   /** Delete what this run created (pods, owners, PVCs, nodes, namespaces), best effort, bounded time. */
   async cleanup(): Promise<void> {
     this.stopHeartbeats();
@@ -244,6 +288,12 @@ export class Registrar {
           ),
         );
       }
+    }
+    // Give a namespace controller (a real cluster) a moment; where there is none, finish the deletion.
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const ns of new Set(this.createdNamespaces)) {
+      const obj = await this.getNamespace(ns).catch(() => undefined);
+      if (obj?.status?.phase === 'Terminating') await this.finalizeNamespace(obj).catch((err: unknown) => this.opts.logger.warn(`cleanup: finalizing namespace ${ns}: ${(err as Error).message}`));
     }
   }
 

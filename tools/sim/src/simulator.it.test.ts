@@ -221,5 +221,12 @@ describe('shutdown', () => {
     await cleaned.stop({ cleanup: true });
     await expect(core.readNode({ name: node })).rejects.toThrow();
     expect((await core.listNamespacedPod({ namespace: ns })).items).toEqual([]);
+    // Gone, not left Terminating (the local API server runs no namespace controller),
+    // so the same simulator can start again at once.
+    await expect(core.readNamespace({ name: ns })).rejects.toThrow();
+    const again = await start(`${run}-clean`);
+    await again.registered();
+    expect((await core.listNamespacedPod({ namespace: ns })).items.length).toBeGreaterThan(0);
+    await again.stop({ cleanup: true });
   });
 });
