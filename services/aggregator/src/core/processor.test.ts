@@ -136,6 +136,27 @@ describe('windows', () => {
   });
 });
 
+describe('repeated samples', () => {
+  it('fold a sample the kubelet repeats (its time unchanged) once, and never count it as late', () => {
+    const p = new PartitionProcessor(testSettings({ windows: [{ resolution: '1m', sizeMs: 60_000 }, { resolution: '1h', sizeMs: 3_600_000 }], allowedLatenessMs: 20_000 }));
+    const out: OutputRecord[] = [];
+    const stale = (at: number, memory: number, memoryAt: number) => {
+      const s = tinyScrape({ at, cpuNs: at, memory });
+      s.nodeStats.memory!.time = memoryAt;
+      const r = p.ingest(s, at);
+      out.push(...r.records);
+      return r;
+    };
+    stale(T0 + 10_000, 40, T0 + 10_000);
+    stale(T0 + 25_000, 40, T0 + 10_000); // the same sample again
+    stale(T0 + 40_000, 50, T0 + 40_000);
+    const late = [stale(T0 + 90_000, 50, T0 + 40_000), stale(T0 + 105_000, 50, T0 + 40_000)]; // minute 0 closed, sample still repeated
+    for (const r of late) expect(r.counts['late:dropped-from-1m']).toBeUndefined();
+    const [w] = out.filter((r) => r.stream === '1m').flatMap((r) => r.batch.points).filter((x) => x.metric === 'memory/working_set' && x.entityType === 'node');
+    expect(w!.window).toMatchObject({ start: T0, count: 2, sum: 90, last: 50 });
+  });
+});
+
 describe('rollups', () => {
   it('sums nodes into the cluster and pods into namespaces per cycle, with members', () => {
     const p = new PartitionProcessor(testSettings({ rollupCycleMs: 15_000, allowedLatenessMs: 5_000 }));

@@ -190,6 +190,11 @@ export class PartitionProcessor {
   private addToWindows(owner: string, p: MetricPoint, cutoff: number, count: (reason: string) => void): void {
     let set = this.windows.get(owner);
     if (!set) this.windows.set(owner, (set = new WindowSet()));
+    const series = windowSeriesKey(p);
+    // A kubelet repeats a sample until it takes a new one (volume and filesystem stats are
+    // refreshed every minute or two): the same sample again is not new data, neither to
+    // fold a second time nor to count as late.
+    if (set.latestAt(series) === p.timestamp) return;
     const specs: WindowSpec[] = [];
     for (const spec of this.settings.windows) {
       const end = windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs;
@@ -200,7 +205,7 @@ export class PartitionProcessor {
       specs.push(spec);
       this.indexEnd(end, owner);
     }
-    if (specs.length > 0) set.add(p, windowSeriesKey(p), specs);
+    if (specs.length > 0) set.add(p, series, specs);
   }
 
   private indexEnd(end: number, owner: string): void {

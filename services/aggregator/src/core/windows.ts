@@ -75,6 +75,13 @@ export class WindowSet {
     }
   }
 
+  /** Time of the newest point folded into any open window of `series`, if one is open. */
+  latestAt(series: string): number | undefined {
+    let latest: number | undefined;
+    for (const a of this.bySeries.get(series) ?? []) if (latest === undefined || a[LAST_AT] > latest) latest = a[LAST_AT];
+    return latest;
+  }
+
   /** Removes and returns the windows with end + lateness <= watermark, in order. */
   close(watermark: number, latenessMs: number): WindowAcc[] {
     const closed: WindowAcc[] = [];
