@@ -1,6 +1,6 @@
 export { kafkaConfigSchema, type KafkaConfig } from './config.js';
 export { createKafka, compressionOf } from './client.js';
-export { ensureTopics, waitForLeaders, consumerLag, type TopicSpec } from './topics.js';
+export { ensureTopics, waitForLeaders, partitionCount, consumerLag, type TopicSpec } from './topics.js';
 export { isRetryableKafkaError } from './errors.js';
 export { KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from './batch-transport.js';
 export { CompactedStore } from './compacted-store.js';

@@ -60,6 +60,18 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
   }
 }
 
+/** How many partitions `topic` has (0 when the metadata lists none). */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Records between each partition's committed offset of `groupId` and its end. */
 export async function consumerLag(kafka: Kafka, groupId: string, topics: string[]): Promise<{ topic: string; partition: number; lag: number }[]> {
   const admin = kafka.admin();

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { CompactedStore, ensureTopics, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { CompactedStore, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -53,16 +53,8 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
   /** Creates the output and state topics when missing; the state topic needs at least the input's partitions. */
   protected async prepareOnce(): Promise<void> {
     const { kafka, topics } = this.o;
-    const admin = kafka.admin();
-    await admin.connect();
-    let inputPartitions: number;
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [topics.raw] });
-      inputPartitions = meta.topics[0]?.partitions.length ?? 0;
-      this.inputPartitions = inputPartitions;
-    } finally {
-      await admin.disconnect();
-    }
+    const inputPartitions = await partitionCount(kafka, topics.raw);
+    this.inputPartitions = inputPartitions;
     if (this.o.ensureTopics) {
       const n = this.o.ensureTopics.outputPartitions;
       await ensureTopics(kafka, [
@@ -73,16 +65,9 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
         { name: topics.state, partitions: Math.max(1, inputPartitions), compacted: true },
       ]);
     }
-    const admin2 = kafka.admin();
-    await admin2.connect();
-    try {
-      const state = await admin2.fetchTopicMetadata({ topics: [topics.state] });
-      const statePartitions = state.topics[0]?.partitions.length ?? 0;
-      if (statePartitions < inputPartitions) {
-        throw new Error(`state topic ${topics.state} has ${statePartitions} partitions, fewer than the ${inputPartitions} of ${topics.raw}: recreate it with at least as many`);
-      }
-    } finally {
-      await admin2.disconnect();
+    const statePartitions = await partitionCount(kafka, topics.state);
+    if (statePartitions < inputPartitions) {
+      throw new Error(`state topic ${topics.state} has ${statePartitions} partitions, fewer than the ${inputPartitions} of ${topics.raw}: recreate it with at least as many`);
     }
   }
 

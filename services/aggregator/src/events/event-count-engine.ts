@@ -1,7 +1,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { eventRecordCodec, metricPointBatchCodec } from '@heapstream/contracts';
-import { CompactedStore, ensureTopics, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { CompactedStore, ensureTopics, partitionCount, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import { PartitionTransactions, type PartitionRun } from '../partition-transactions.js';
 import { EventCounter, type EventCounterSettings, type EventCounterState } from './event-counter.js';
@@ -64,14 +64,7 @@ export class EventCountEngine extends PartitionTransactions<CountsRun> {
   protected async prepareOnce(): Promise<void> {
     const { kafka, topics } = this.o;
     if (this.o.ensureTopics) await ensureTopics(kafka, [{ name: topics.events, partitions: this.o.ensureTopics.eventPartitions }]);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [topics.events] });
-      this.partitions = meta.topics[0]?.partitions.length ?? 1;
-    } finally {
-      await admin.disconnect();
-    }
+    this.partitions = Math.max(1, await partitionCount(kafka, topics.events));
     if (this.o.ensureTopics) await ensureTopics(kafka, [{ name: topics.state, partitions: this.partitions, compacted: true }]);
   }
 
