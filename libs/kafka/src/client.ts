@@ -1,5 +1,6 @@
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from '@heapstream/observability';
+import { configureCompression } from './compression.js';
 import type { KafkaConfig } from './config.js';
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -9,8 +10,12 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client whose log lines go through the service logger (never the credentials). */
+/**
+ * A kafkajs client whose log lines go through the service logger (never the credentials).
+ * Also sets the process's compression level (KAFKA_COMPRESSION_LEVEL).
+ */
 export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.KAFKA_CLIENT_ID ?? 'heapstream'): Kafka {
+  configureCompression(config);
   const sasl: SASLOptions | undefined = config.KAFKA_SASL_MECHANISM
     ? ({ mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME ?? '', password: config.KAFKA_SASL_PASSWORD ?? '' } as SASLOptions)
     : undefined;
@@ -30,6 +35,3 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
   return new Kafka(options);
 }
 
-export function compressionOf(config: Pick<KafkaConfig, 'KAFKA_COMPRESSION'>): CompressionTypes {
-  return config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-}

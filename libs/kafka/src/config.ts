@@ -12,6 +12,11 @@ export const kafkaConfigSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
-  KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('gzip'),
+  KAFKA_COMPRESSION: z.enum(['none', 'gzip', 'zstd']).default('gzip'),
+  KAFKA_COMPRESSION_LEVEL: z.coerce
+    .number()
+    .int()
+    .optional()
+    .describe("gzip 1-9 (unset: zlib's 6), zstd 1-19 (unset: 3); for every producer of the service"),
 });
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
+// Registers the zstd codec (and the gzip one) with kafkajs, so zstd topics can be tailed.
+import '@heapstream/kafka';
 import { matches, parseFilters, STREAMS } from './streams.js';
 
 export interface TailOptions {
