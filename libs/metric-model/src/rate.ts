@@ -56,11 +56,13 @@ export function rateMetricFor(cumulativeMetric: string): MetricDef | undefined {
   return RATE_OF.get(cumulativeMetric);
 }
 
-function rateFor(metric: string, prev: CumulativeSample | undefined, curr: CumulativeSample, options: RateOptions): RateResult {
+/** The rate of a cumulative metric between two samples: CPU in millicores, the rest per second. */
+export function rateFor(metric: string, prev: CumulativeSample | undefined, curr: CumulativeSample, options: RateOptions): RateResult {
   return metric === 'cpu/usage' ? cpuUsageRateMillicores(prev, curr, options) : cumulativeRate(prev, curr, options);
 }
 
-function toRatePoint(p: MetricPoint, def: MetricDef, value: number): MetricPoint {
+/** The `_rate` point of a cumulative point. */
+export function toRatePoint(p: MetricPoint, def: MetricDef, value: number): MetricPoint {
   return { metric: def.name, entityType: p.entityType, tags: p.tags, timestamp: p.timestamp, value };
 }
 

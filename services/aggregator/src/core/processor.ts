@@ -1,9 +1,10 @@
-import { nodeKey, rollupKey, type MetricPoint, type RateSeriesState, type MetricPointBatch, type RawScrape, type Resolution } from '@heapstream/contracts';
-import { RateTracker, findMetric, scrapeToPoints, TAGS } from '@heapstream/metric-model';
-import { windowSeriesKey } from './series.js';
+import { nodeKey, rollupKey, type MetricPoint, type MetricPointBatch, type RawScrape, type Resolution } from '@heapstream/contracts';
+import { findMetric, scrapeToPoints, TAGS } from '@heapstream/metric-model';
+import { EntityTable, entityText } from './entities.js';
+import { RateStore, type RateStoreState } from './rates.js';
 import { enrichScrape, type MetadataSource } from './enrich.js';
 import { bucketPoints, rollupTargets, type BucketEntry } from './rollups.js';
-import { accResolution, WindowSet, windowPoint, windowStart, type SeriesWindows, type WindowSpec } from './windows.js';
+import { WindowSet, windowStart, type WindowSetState, type WindowSpec } from './windows.js';
 
 /*
  * The aggregator's whole computation for one input partition, with no I/O and no
@@ -48,7 +49,9 @@ export interface IngestResult {
 }
 
 interface NodeState {
-  rates: RateTracker;
+  /** The node's entities, shared by its rate series and its windows. */
+  entities: EntityTable;
+  rates: RateStore;
   /** Entity -> latest startTime seen: a start that goes backwards is bad input. */
   starts: Map<string, number>;
   lastSeen: number;
@@ -100,7 +103,8 @@ export class PartitionProcessor {
 
     let node = this.nodes.get(scrape.node);
     if (!node) {
-      node = { rates: new RateTracker({ maxGapMs: this.settings.maxRateGapMs }), starts: new Map(), lastSeen: finishedAt };
+      const entities = new EntityTable();
+      node = { entities, rates: new RateStore({ maxGapMs: this.settings.maxRateGapMs }, entities), starts: new Map(), lastSeen: finishedAt };
       this.nodes.set(scrape.node, node);
     }
     node.lastSeen = Math.max(node.lastSeen, finishedAt);
@@ -135,16 +139,17 @@ export class PartitionProcessor {
     for (const [ek, st] of newStarts) node.starts.set(ek, st);
 
     // Rates from the cumulative points, in the samples' own time.
-    const rate = node.rates.update(points.filter((p) => CUMULATIVE(p.metric)));
-    node.rates.prune(finishedAt - this.settings.maxRateGapMs);
-    for (const [reason, n] of Object.entries(rate.skipped)) count(`rate:${reason}`, n ?? 0);
-    for (const r of rate.points) {
-      if (r.metric === 'cpu/usage_rate' && r.value > this.settings.maxCpuMillicores) {
-        count('impossible:rate');
-        continue;
-      }
-      points.push(r);
+    const rates: MetricPoint[] = [];
+    for (const p of points) {
+      if (!CUMULATIVE(p.metric)) continue;
+      const r = node.rates.next(p, node.entities.id(entityText(p)));
+      if (r === undefined) continue;
+      if (typeof r === 'string') count(`rate:${r}`);
+      else if (r.metric === 'cpu/usage_rate' && r.value > this.settings.maxCpuMillicores) count('impossible:rate');
+      else rates.push(r);
     }
+    node.rates.prune(finishedAt - this.settings.maxRateGapMs);
+    points.push(...rates);
     if (this.metadata) points.push(...enrichScrape(scrape, points, this.metadata, this.settings.allowLabels));
 
     const records: OutputRecord[] = [
@@ -154,10 +159,12 @@ export class PartitionProcessor {
     // Windows of every gauge and rate of the node's entities.
     const owner = nodeOwner(scrape.node);
     const cutoff = this.watermark - this.settings.allowedLatenessMs;
+    const windows = this.windowSet(owner, node.entities);
     for (const p of points) {
       if (CUMULATIVE(p.metric)) continue;
-      this.addToWindows(owner, p, cutoff, count);
+      this.addToWindows(windows, p, cutoff, count);
     }
+    node.entities.sweep();
 
     // Contributions to this cycle's rollups.
     const bucket = windowStart(finishedAt, this.settings.rollupCycleMs);
@@ -187,14 +194,19 @@ export class PartitionProcessor {
     return result;
   }
 
-  private addToWindows(owner: string, p: MetricPoint, cutoff: number, count: (reason: string) => void): void {
+  /** The owner's window set; a node's shares the node's entity table. */
+  private windowSet(owner: string, entities?: EntityTable): WindowSet {
     let set = this.windows.get(owner);
-    if (!set) this.windows.set(owner, (set = new WindowSet()));
-    const series = windowSeriesKey(p);
+    if (!set) this.windows.set(owner, (set = new WindowSet(entities ?? new EntityTable(), (end) => this.indexEnd(end, owner))));
+    return set;
+  }
+
+  private addToWindows(set: WindowSet, p: MetricPoint, cutoff: number, count: (reason: string) => void): void {
+    const entity = set.entities.id(entityText(p));
     // A kubelet repeats a sample until it takes a new one (volume and filesystem stats are
     // refreshed every minute or two): the same sample again is not new data, neither to
     // fold a second time nor to count as late.
-    if (set.latestAt(series) === p.timestamp) return;
+    if (set.latestAt(entity, p.metric) === p.timestamp) return;
     const specs: WindowSpec[] = [];
     for (const spec of this.settings.windows) {
       const end = windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs;
@@ -203,9 +215,8 @@ export class PartitionProcessor {
         continue;
       }
       specs.push(spec);
-      this.indexEnd(end, owner);
     }
-    if (specs.length > 0) set.add(p, series, specs);
+    if (specs.length > 0) set.add(p, entity, specs);
   }
 
   private indexEnd(end: number, owner: string): void {
@@ -233,12 +244,9 @@ export class PartitionProcessor {
       for (const owner of [...byOwner.keys()].sort()) {
         const points = bucketPoints(byOwner.get(owner)!, start);
         out.push({ stream: 'metrics', key: owner, batch: this.batch(cluster, 'native', producedAt, points) });
-        let set = this.windows.get(owner);
-        if (!set) this.windows.set(owner, (set = new WindowSet()));
-        for (const p of points) {
-          set.add(p, windowSeriesKey(p), this.settings.windows);
-          for (const spec of this.settings.windows) this.indexEnd(windowStart(p.timestamp, spec.sizeMs) + spec.sizeMs, owner);
-        }
+        const set = this.windowSet(owner);
+        for (const p of points) set.add(p, set.entities.id(entityText(p)), this.settings.windows);
+        set.entities.sweep();
         this.dirty.add(owner);
       }
     }
@@ -252,10 +260,11 @@ export class PartitionProcessor {
         if (!set) continue;
         const closed = set.close(this.watermark, this.settings.allowedLatenessMs);
         if (closed.length === 0) continue;
+        set.entities.sweep();
         this.dirty.add(owner);
         if (set.size === 0 && !owner.startsWith('node/')) this.windows.delete(owner);
         for (const spec of this.settings.windows) {
-          const points = closed.filter((a) => accResolution(a) === spec.resolution).map(windowPoint);
+          const points = closed.filter((c) => c.resolution === spec.resolution).flatMap((c) => c.points);
           if (points.length > 0) out.push({ stream: spec.resolution, key: owner, batch: this.batch(cluster, spec.resolution, producedAt, points) });
         }
       }
@@ -292,13 +301,14 @@ export class PartitionProcessor {
 
   /** The state of one owner, or undefined when it is gone (write a tombstone). */
   ownerState(owner: string): OwnerState | undefined {
-    const windows = this.windows.get(owner)?.snapshot() ?? [];
+    const set = this.windows.get(owner);
+    const windows = set && set.size > 0 ? set.snapshot() : undefined;
     if (owner.startsWith('node/')) {
       const node = this.nodes.get(owner.slice('node/'.length));
       if (!node) return undefined;
-      return { owner, lastSeen: node.lastSeen, rates: node.rates.snapshot(), starts: [...node.starts], windows };
+      return { owner, lastSeen: node.lastSeen, entities: node.entities.snapshot(), rates: node.rates.snapshot(), starts: [...node.starts], ...(windows ? { windows } : {}) };
     }
-    return windows.length > 0 ? { owner, windows } : undefined;
+    return set && windows ? { owner, entities: set.entities.snapshot(), windows } : undefined;
   }
 
   partitionState(): PartitionState {
@@ -312,16 +322,14 @@ export class PartitionProcessor {
   }
 
   restoreOwner(s: OwnerState): void {
+    const entities = EntityTable.restore(s.entities);
     if (s.owner.startsWith('node/')) {
-      const rates = new RateTracker({ maxGapMs: this.settings.maxRateGapMs });
-      rates.restore(s.rates ?? []);
-      this.nodes.set(s.owner.slice('node/'.length), { rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
+      const options = { maxGapMs: this.settings.maxRateGapMs };
+      const rates = s.rates ? RateStore.restore(options, entities, s.rates) : new RateStore(options, entities);
+      this.nodes.set(s.owner.slice('node/'.length), { entities, rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
     }
-    if (s.windows.length > 0) {
-      const set = WindowSet.restore(s.windows);
-      this.windows.set(s.owner, set);
-      for (const end of set.ends()) this.indexEnd(end, s.owner);
-    }
+    if (s.windows) this.windows.set(s.owner, WindowSet.restore(entities, s.windows, (end) => this.indexEnd(end, s.owner)));
+    entities.sweep();
   }
 
   restorePartition(s: PartitionState): void {
@@ -337,9 +345,11 @@ export class PartitionProcessor {
 export interface OwnerState {
   owner: string;
   lastSeen?: number;
-  rates?: RateSeriesState[];
+  /** Entity texts by id (null = free id), shared by `rates` and `windows`. */
+  entities: (string | null)[];
+  rates?: RateStoreState;
   starts?: [string, number][];
-  windows: SeriesWindows[];
+  windows?: WindowSetState;
 }
 
 export interface PartitionState {

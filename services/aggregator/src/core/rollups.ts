@@ -27,7 +27,16 @@ const RATIOS: Record<string, [numerator: string, denominator: string]> = {
   'memory/node_reservation': ['memory/request', 'memory/node_allocatable'],
 };
 
+const summables = new Map<string, boolean>();
+
 function summable(metric: string, target: EntityType): boolean {
+  const key = `${target}/${metric}`;
+  let yes = summables.get(key);
+  if (yes === undefined) summables.set(key, (yes = isSummable(metric, target)));
+  return yes;
+}
+
+function isSummable(metric: string, target: EntityType): boolean {
   const def = findMetric(metric);
   return def !== undefined && def.kind === 'gauge' && def.entities.includes(target) && !def.extraTags && !(metric in RATIOS) && !metric.endsWith('_utilization') && !metric.endsWith('_reservation');
 }
@@ -39,13 +48,14 @@ function summable(metric: string, target: EntityType): boolean {
  */
 export const SHARD_TAG = 'shard';
 
+const sharded = (tags: Record<string, string>, shard: string | undefined) => (shard === undefined ? tags : { ...tags, [SHARD_TAG]: shard });
+
 /** Where a native point contributes, if anywhere. Pure. */
 export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
   const cluster = p.tags[TAGS.clusterName] ?? '';
-  const sharded = (tags: Record<string, string>) => (shard === undefined ? tags : { ...tags, [SHARD_TAG]: shard });
   if (p.entityType === 'node') {
     if (!summable(p.metric, 'cluster')) return [];
-    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: sharded({ [TAGS.clusterName]: cluster }), member: p.tags[TAGS.nodename] ?? '' }];
+    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: sharded({ [TAGS.clusterName]: cluster }, shard), member: p.tags[TAGS.nodename] ?? '' }];
   }
   if (p.entityType !== 'pod') return [];
   const ns = p.tags[TAGS.namespaceName];
@@ -53,7 +63,7 @@ export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
   if (ns === undefined || pod === undefined) return [];
   const out: RollupTarget[] = [];
   if (summable(p.metric, 'ns')) {
-    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }), member: pod });
+    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }, shard), member: pod });
   }
   const kind = p.tags[TAGS.workloadKind];
   const name = p.tags[TAGS.workloadName];
@@ -61,7 +71,7 @@ export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
     out.push({
       owner: rollupKey('workload', ns, kind, name),
       entityType: 'workload',
-      tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns, [TAGS.workloadKind]: kind, [TAGS.workloadName]: name }),
+      tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns, [TAGS.workloadKind]: kind, [TAGS.workloadName]: name }, shard),
       member: pod,
     });
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENTITY_TYPES, rateSeriesStateSchema } from '@heapstream/contracts';
+import { ENTITY_TYPES } from '@heapstream/contracts';
 import type { OwnerState, PartitionState } from './processor.js';
 
 /*
@@ -11,19 +11,32 @@ import type { OwnerState, PartitionState } from './processor.js';
  * partition, so restoring one input partition reads one state partition.
  */
 
-export const STATE_VERSION = 1;
+/**
+ * 2: owners by column. An owner record is binary: a uint32 (little-endian) header
+ * length, the header as JSON (`ownerHeaderSchema`), then the column blobs the header
+ * refers to by index (`blobs` holds their byte lengths). A version-1 record is counted
+ * invalid and its owner starts afresh.
+ */
+export const STATE_VERSION = 2;
 
-/** One series' open windows: [series, [resolution, start, end, min, max, sum, count, last, lastAt, members]...]. */
-const accSchema = z.tuple([z.enum(['1m', '1h']), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
-const windowAccSchema = z.tuple([z.string()], accSchema);
+/** Index of a column blob after the header. */
+const blobRef = z.number().int().nonnegative();
+/** A series by slot: [entity id, metric name], null for a free slot. */
+const slotsSchema = z.array(z.tuple([z.number().int().nonnegative(), z.string()]).nullable());
 
-export const ownerStateSchema = z.object({
+export const ownerHeaderSchema = z.object({
   v: z.literal(STATE_VERSION),
   owner: z.string().min(1),
   lastSeen: z.number().optional(),
-  rates: z.array(rateSeriesStateSchema).optional(),
+  /** Entity texts by id (see entities.ts), null for a free id. */
+  entities: z.array(z.string().nullable()),
+  /** A node's last cumulative samples (see RateStoreState). */
+  rates: z.object({ series: slotsSchema, columns: blobRef }).optional(),
   starts: z.array(z.tuple([z.string(), z.number()])).optional(),
-  windows: z.array(windowAccSchema),
+  /** Open windows (see WindowSetState): [resolution, start, end, floats blob, ints blob] per period. */
+  windows: z.object({ series: slotsSchema, periods: z.array(z.tuple([z.enum(['1m', '1h']), z.number(), z.number(), blobRef, blobRef])) }).optional(),
+  /** Byte length of each blob, in order. */
+  blobs: z.array(z.number().int().nonnegative()),
 });
 
 export const partitionStateSchema = z.object({
@@ -51,7 +64,44 @@ export const metaKey = (partition: number) => `${partition}/meta`;
 export const ownerKey = (partition: number, owner: string) => `${partition}/${owner}`;
 
 export function encodeOwner(s: OwnerState): Buffer {
-  return Buffer.from(JSON.stringify({ v: STATE_VERSION, ...s }));
+  const blobs: Uint8Array[] = [];
+  const blob = (bytes: Uint8Array) => blobs.push(bytes) - 1;
+  const { rates, windows, ...rest } = s;
+  const header: Omit<z.infer<typeof ownerHeaderSchema>, 'blobs'> = { v: STATE_VERSION, ...rest };
+  if (rates) header.rates = { series: rates.series, columns: blob(rates.columns) };
+  if (windows) header.windows = { series: windows.series, periods: windows.periods.map(([resolution, start, end, floats, ints]) => [resolution, start, end, blob(floats), blob(ints)]) };
+  const json = Buffer.from(JSON.stringify({ ...header, blobs: blobs.map((b) => b.byteLength) }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  return Buffer.concat([length, json, ...blobs]);
+}
+
+/** An owner record -> its state, or a reason it is invalid. */
+function decodeOwner(value: Buffer): OwnerState | string {
+  if (value.length < 4) return 'shorter than its header length';
+  const headerEnd = 4 + value.readUInt32LE(0);
+  if (headerEnd > value.length) return 'header runs past the record';
+  let json: unknown;
+  try {
+    json = JSON.parse(value.subarray(4, headerEnd).toString('utf8'));
+  } catch {
+    return 'header is not JSON';
+  }
+  const r = ownerHeaderSchema.safeParse(json);
+  if (!r.success) return 'header does not match the schema';
+  const { v: _v, blobs: lengths, rates, windows, ...rest } = r.data;
+  const blobs: Buffer[] = [];
+  let at = headerEnd;
+  for (const n of lengths) {
+    blobs.push(value.subarray(at, at + n));
+    at += n;
+  }
+  if (at !== value.length) return 'blob lengths do not add up to the record';
+  const blob = (i: number) => blobs[i] ?? Buffer.alloc(0);
+  const owner: OwnerState = { ...rest };
+  if (rates) owner.rates = { series: rates.series, columns: blob(rates.columns) };
+  if (windows) owner.windows = { series: windows.series, periods: windows.periods.map(([resolution, start, end, floats, ints]) => [resolution, start, end, blob(floats), blob(ints)]) };
+  return owner;
 }
 
 export function encodePartition(s: PartitionState, nextOffset: string): Buffer {
@@ -71,6 +121,12 @@ export function decodeState(partition: number, records: Map<string, Buffer>): De
   const prefix = `${partition}/`;
   for (const [key, value] of records) {
     if (!key.startsWith(prefix)) continue;
+    if (key !== metaKey(partition)) {
+      const owner = decodeOwner(value);
+      if (typeof owner === 'string') out.invalid++;
+      else out.owners.push(owner);
+      continue;
+    }
     let json: unknown;
     try {
       json = JSON.parse(value.toString('utf8'));
@@ -78,21 +134,13 @@ export function decodeState(partition: number, records: Map<string, Buffer>): De
       out.invalid++;
       continue;
     }
-    if (key === metaKey(partition)) {
-      const r = partitionStateSchema.safeParse(json);
-      if (!r.success) {
-        out.invalid++;
-        continue;
-      }
-      out.nextOffset = r.data.nextOffset;
-      out.partition = { watermark: r.data.watermark, buckets: r.data.buckets };
-    } else {
-      const r = ownerStateSchema.safeParse(json);
-      if (r.success) {
-        const { v: _v, ...owner } = r.data;
-        out.owners.push(owner as OwnerState);
-      } else out.invalid++;
+    const r = partitionStateSchema.safeParse(json);
+    if (!r.success) {
+      out.invalid++;
+      continue;
     }
+    out.nextOffset = r.data.nextOffset;
+    out.partition = { watermark: r.data.watermark, buckets: r.data.buckets };
   }
   return out;
 }
