@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { deadLetterCodec, toPayload } from '@heapstream/contracts';
-import { compressionOf, isRetryableKafkaError, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { compressionOf, isRetryableKafkaError, splitSends, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import { retryAtBoot, type Logger, type StageMetrics } from '@heapstream/observability';
 
 /** What every owned input partition has: the producer that fences other owners, and how far its checkpoint reaches. */
@@ -112,8 +112,8 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
     await batch.heartbeat();
     const txn = await run.producer.transaction();
     try {
-      const nonEmpty = topicMessages.filter((t) => t.messages.length > 0);
-      if (nonEmpty.length > 0) await txn.sendBatch({ topicMessages: nonEmpty, compression: compressionOf(this.base.kafkaConfig) });
+      // Several sends when large (a snapshot): each under the broker's record batch limit.
+      for (const send of splitSends(topicMessages)) await txn.sendBatch({ topicMessages: send, compression: compressionOf(this.base.kafkaConfig) });
       await txn.sendOffsets({ consumerGroupId: batch.consumerGroupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }] });
       await txn.commit();
     } catch (err) {
