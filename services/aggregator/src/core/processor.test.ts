@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricPoint } from '@heapstream/contracts';
-import { PartitionProcessor, type OutputRecord } from './processor.js';
+import type { MetricPoint, RawScrape } from '@heapstream/contracts';
+import { PartitionProcessor, type OutputRecord, type ProcessorSettings } from './processor.js';
 import { decodeState, encodeOwner, encodePartition, metaKey, ownerKey } from './state.js';
 import { fixtureScrape, testSettings, tinyScrape } from './testing.js';
 
@@ -187,7 +187,61 @@ describe('rollups', () => {
   });
 });
 
+/** Ingests `input`, checkpointing after every record and restoring from the checkpoint at every `restoreEvery`-th: the outputs. */
+function withRestores(settings: ProcessorSettings, input: RawScrape[], restoreAt: (i: number) => boolean): string[] {
+  const got: string[] = [];
+  let p = new PartitionProcessor(settings);
+  const store = new Map<string, Buffer>();
+  input.forEach((s, i) => {
+    got.push(JSON.stringify(p.ingest(s, s.scrape.finishedAt).records));
+    for (const owner of p.takeDirty()) {
+      const st = p.ownerState(owner);
+      if (st) store.set(ownerKey(0, owner), encodeOwner(st));
+      else store.delete(ownerKey(0, owner));
+    }
+    store.set(metaKey(0), encodePartition(p.partitionState(), String(i + 1)));
+    if (restoreAt(i)) {
+      const decoded = decodeState(0, store);
+      expect(decoded.invalid).toBe(0);
+      expect(decoded.nextOffset).toBe(String(i + 1));
+      p = new PartitionProcessor(settings);
+      for (const o of decoded.owners) p.restoreOwner(o);
+      p.restorePartition(decoded.partition!);
+    }
+  });
+  return got;
+}
+
 describe('checkpoint and restore', () => {
+  it('with pods coming and going (entity ids and window slots freed and reused), restores continue byte for byte', () => {
+    const settings = testSettings({ windows: [{ resolution: '1m', sizeMs: 60_000 }, { resolution: '1h', sizeMs: 300_000 }], allowedLatenessMs: 5_000, maxRateGapMs: 40_000 });
+    // Two nodes; each pod lives 6-9 scrapes, so series and entities keep dying and appearing.
+    const input = Array.from({ length: 120 }, (_, i) =>
+      tinyScrape({ node: `n${i % 2}`, pod: `p${Math.floor(i / (12 + (i % 2) * 6))}`, at: T0 + i * 5_000, cpuNs: i * 1e9, containerStart: 1_000 + Math.floor(i / 12), memory: 1000 + ((i * 37) % 101) }),
+    );
+    const straight = new PartitionProcessor(settings);
+    const expected = input.map((s) => JSON.stringify(straight.ingest(s, s.scrape.finishedAt).records));
+    expect(withRestores(settings, input, (i) => i % 5 === 2)).toEqual(expected);
+    // The state stays bounded: n0 saw 10 pods (21 entities with their containers and the
+    // node), but only those of the open 5-minute window (5-6 pods) are kept.
+    expect(straight.nodes.get('n0')!.entities.size).toBeLessThanOrEqual(13);
+    expect(expected.join('')).toContain('"window"');
+  });
+
+  it('counts a corrupt owner record as invalid and keeps the others', () => {
+    const p = new PartitionProcessor(testSettings());
+    p.ingest(tinyScrape({ at: T0, cpuNs: 1 }), T0);
+    const good = encodeOwner(p.ownerState('node/n1')!);
+    const records = new Map<string, Buffer>([
+      [ownerKey(0, 'node/n1'), good],
+      [ownerKey(0, 'node/cut'), good.subarray(0, good.length - 3)],
+      [ownerKey(0, 'node/json'), Buffer.from('{"v":1,"owner":"node/x","windows":[]}')],
+    ]);
+    const decoded = decodeState(0, records);
+    expect(decoded.owners.map((o) => o.owner)).toEqual(['node/n1']);
+    expect(decoded.invalid).toBe(2);
+  });
+
   it('a processor restored from its checkpoint continues byte for byte', () => {
     const settings = testSettings({ windows: [{ resolution: '1m', sizeMs: 60_000 }, { resolution: '1h', sizeMs: 600_000 }], rollupCycleMs: 15_000, allowedLatenessMs: 10_000 });
     const input = Array.from({ length: 80 }, (_, i) =>
@@ -195,28 +249,7 @@ describe('checkpoint and restore', () => {
     );
     const straight = new PartitionProcessor(settings);
     const expected = input.map((s) => JSON.stringify(straight.ingest(s, s.scrape.finishedAt).records));
-
-    const got: string[] = [];
-    let p = new PartitionProcessor(settings);
-    const store = new Map<string, Buffer>();
-    input.forEach((s, i) => {
-      got.push(JSON.stringify(p.ingest(s, s.scrape.finishedAt).records));
-      for (const owner of p.takeDirty()) {
-        const st = p.ownerState(owner);
-        if (st) store.set(ownerKey(0, owner), encodeOwner(st));
-        else store.delete(ownerKey(0, owner));
-      }
-      store.set(metaKey(0), encodePartition(p.partitionState(), String(i + 1)));
-      if (i % 7 === 3) {
-        const decoded = decodeState(0, store);
-        expect(decoded.invalid).toBe(0);
-        expect(decoded.nextOffset).toBe(String(i + 1));
-        p = new PartitionProcessor(settings);
-        for (const o of decoded.owners) p.restoreOwner(o);
-        p.restorePartition(decoded.partition!);
-      }
-    });
-    expect(got).toEqual(expected);
+    expect(withRestores(settings, input, (i) => i % 7 === 3)).toEqual(expected);
     expect(expected.join('').length).toBeGreaterThan(10_000);
   });
 });
