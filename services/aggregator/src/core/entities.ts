@@ -63,6 +63,8 @@ export class EntityTable {
   private readonly ids = new Map<string, number>();
   private readonly texts: (string | null)[] = [];
   private refs = new Uint32Array(8);
+  /** Latest start time (container, pod or node start) by id; NaN when none seen. */
+  private starts = new Float64Array(8);
   /** Free ids, highest first: pop() takes the lowest. */
   private free: number[] = [];
   /** The tags parsed back from a text, for output: kept only while the owner closes windows. */
@@ -80,8 +82,22 @@ export class EntityTable {
       const refs = new Uint32Array(this.refs.length * 2);
       refs.set(this.refs);
       this.refs = refs;
+      const starts = new Float64Array(this.refs.length);
+      starts.set(this.starts);
+      this.starts = starts;
     }
+    this.starts[id] = Number.NaN;
     return id;
+  }
+
+  /** The latest start time seen for the entity, if any. */
+  startOf(id: number): number | undefined {
+    const t = this.starts[id]!;
+    return Number.isNaN(t) ? undefined : t;
+  }
+
+  setStart(id: number, startTime: number): void {
+    this.starts[id] = startTime;
   }
 
   retain(id: number): void {
@@ -127,15 +143,24 @@ export class EntityTable {
     return [...this.texts];
   }
 
+  /** Start times as [id, startTime] pairs. */
+  snapshotStarts(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let id = 0; id < this.texts.length; id++) if (this.texts[id] !== null && !Number.isNaN(this.starts[id])) out.push([id, this.starts[id]!]);
+    return out;
+  }
+
   /** Ids are restored unretained: restoring users retain theirs, then sweep. */
-  static restore(texts: readonly (string | null)[]): EntityTable {
+  static restore(texts: readonly (string | null)[], starts: readonly [number, number][] = []): EntityTable {
     const table = new EntityTable();
     table.refs = new Uint32Array(Math.max(8, texts.length));
+    table.starts = new Float64Array(table.refs.length).fill(Number.NaN);
     texts.forEach((text, id) => {
       table.texts.push(text);
       if (text === null) table.free.push(id);
       else table.ids.set(text, id);
     });
+    for (const [id, t] of starts) if (id < texts.length) table.starts[id] = t;
     table.free.reverse();
     return table;
   }

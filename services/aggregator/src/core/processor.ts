@@ -52,8 +52,6 @@ interface NodeState {
   /** The node's entities, shared by its rate series and its windows. */
   entities: EntityTable;
   rates: RateStore;
-  /** Entity -> latest startTime seen: a start that goes backwards is bad input. */
-  starts: Map<string, number>;
   lastSeen: number;
 }
 
@@ -104,7 +102,7 @@ export class PartitionProcessor {
     let node = this.nodes.get(scrape.node);
     if (!node) {
       const entities = new EntityTable();
-      node = { entities, rates: new RateStore({ maxGapMs: this.settings.maxRateGapMs }, entities), starts: new Map(), lastSeen: finishedAt };
+      node = { entities, rates: new RateStore({ maxGapMs: this.settings.maxRateGapMs }, entities), lastSeen: finishedAt };
       this.nodes.set(scrape.node, node);
     }
     node.lastSeen = Math.max(node.lastSeen, finishedAt);
@@ -112,8 +110,9 @@ export class PartitionProcessor {
 
     // Validate sample times and start times before anything touches the state.
     const sampleLimit = finishedAt + this.settings.maxClockSkewMs;
+    // A start time going backwards is bad input: an entity's latest start is kept with it.
     const backwards = new Set<string>();
-    const newStarts = new Map<string, number>();
+    const newStarts = new Map<number, number>();
     const points: MetricPoint[] = [];
     for (const p of scrapeToPoints(scrape)) {
       if (p.timestamp > sampleLimit) {
@@ -125,18 +124,18 @@ export class PartitionProcessor {
           count('impossible:sample-before-start');
           continue;
         }
-        const ek = entityKey(p);
-        const known = node.starts.get(ek);
+        const entity = node.entities.id(entityText(p));
+        const known = node.entities.startOf(entity);
         if (known !== undefined && p.startTime < known) {
-          backwards.add(ek);
+          backwards.add(entityKey(p));
           count('start-time-backwards');
           continue;
         }
-        newStarts.set(ek, p.startTime);
+        newStarts.set(entity, p.startTime);
       }
       points.push(p);
     }
-    for (const [ek, st] of newStarts) node.starts.set(ek, st);
+    for (const [entity, startTime] of newStarts) node.entities.setStart(entity, startTime);
 
     // Rates from the cumulative points, in the samples' own time.
     const rates: MetricPoint[] = [];
@@ -306,7 +305,7 @@ export class PartitionProcessor {
     if (owner.startsWith('node/')) {
       const node = this.nodes.get(owner.slice('node/'.length));
       if (!node) return undefined;
-      return { owner, lastSeen: node.lastSeen, entities: node.entities.snapshot(), rates: node.rates.snapshot(), starts: [...node.starts], ...(windows ? { windows } : {}) };
+      return { owner, lastSeen: node.lastSeen, entities: node.entities.snapshot(), rates: node.rates.snapshot(), starts: node.entities.snapshotStarts(), ...(windows ? { windows } : {}) };
     }
     return set && windows ? { owner, entities: set.entities.snapshot(), windows } : undefined;
   }
@@ -322,11 +321,11 @@ export class PartitionProcessor {
   }
 
   restoreOwner(s: OwnerState): void {
-    const entities = EntityTable.restore(s.entities);
+    const entities = EntityTable.restore(s.entities, s.starts);
     if (s.owner.startsWith('node/')) {
       const options = { maxGapMs: this.settings.maxRateGapMs };
       const rates = s.rates ? RateStore.restore(options, entities, s.rates) : new RateStore(options, entities);
-      this.nodes.set(s.owner.slice('node/'.length), { entities, rates, starts: new Map(s.starts ?? []), lastSeen: s.lastSeen ?? 0 });
+      this.nodes.set(s.owner.slice('node/'.length), { entities, rates, lastSeen: s.lastSeen ?? 0 });
     }
     if (s.windows) this.windows.set(s.owner, WindowSet.restore(entities, s.windows, (end) => this.indexEnd(end, s.owner)));
     entities.sweep();
@@ -348,7 +347,8 @@ export interface OwnerState {
   /** Entity texts by id (null = free id), shared by `rates` and `windows`. */
   entities: (string | null)[];
   rates?: RateStoreState;
-  starts?: [string, number][];
+  /** Latest start time by entity id. */
+  starts?: [number, number][];
   windows?: WindowSetState;
 }
 

@@ -32,7 +32,8 @@ export const ownerHeaderSchema = z.object({
   entities: z.array(z.string().nullable()),
   /** A node's last cumulative samples (see RateStoreState). */
   rates: z.object({ series: slotsSchema, columns: blobRef }).optional(),
-  starts: z.array(z.tuple([z.string(), z.number()])).optional(),
+  /** Latest start time by entity id: [id, epoch ms]. */
+  starts: z.array(z.tuple([z.number().int().nonnegative(), z.number()])).optional(),
   /** Open windows (see WindowSetState): [resolution, start, end, floats blob, ints blob] per period. */
   windows: z.object({ series: slotsSchema, periods: z.array(z.tuple([z.enum(['1m', '1h']), z.number(), z.number(), blobRef, blobRef])) }).optional(),
   /** Byte length of each blob, in order. */
