@@ -96,13 +96,13 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
       jitterMs: Math.min(2_000, o.interval / 4),
       concurrency: o.concurrency,
       targets: () => targets,
-      scrape: async (t) => {
+      scrape: async (t, _roundStart, slot) => {
         try {
           const res = await client.get(t, '/stats/summary', o.interval - 1_000);
           const parsed = parseSummary(res.body, { cluster: 'bench', node: t.node, startedAt: res.startedAt, finishedAt: res.finishedAt });
-          await publisher.publish(parsed.scrape);
           bytes += res.body.length;
           values += countValues(t.node, parsed.scrape);
+          await publisher.publish(parsed.scrape, slot);
           nodeLatencies.push(Date.now() - res.startedAt);
         } catch (err) {
           failures++;

@@ -106,6 +106,41 @@ describe('RoundScheduler', () => {
     expect(reports).toEqual([expect.objectContaining({ scheduled: 12, succeeded: 11, failed: 1, skipped: 0 })]);
   });
 
+  it('lets a scrape give its slot back early while the node still counts as running', async () => {
+    let active = 0;
+    let peak = 0;
+    let ack!: () => void;
+    const acked = new Promise<void>((r) => (ack = r));
+    const reports: { succeeded: number }[] = [];
+    const scheduler = new RoundScheduler({
+      intervalMs: 60_000,
+      jitterMs: 0,
+      concurrency: 2,
+      targets: () => Array.from({ length: 6 }, (_, i) => ({ node: `n${i}` })),
+      scrape: async (_t, _start, slot) => {
+        peak = Math.max(peak, ++active);
+        await new Promise((r) => setTimeout(r, 2));
+        active--;
+        slot.release();
+        slot.release(); // idempotent: a second call frees nothing more
+        await acked; // the Kafka acknowledgement, waited for without a slot
+      },
+      onRound: (r) => reports.push(r),
+    });
+    const round = scheduler.runRound(Date.now());
+    await new Promise((r) => setTimeout(r, 50));
+    // Every node got through its slotted part although none has finished.
+    expect(peak).toBe(2);
+    expect(reports).toHaveLength(0);
+    expect(active).toBe(0);
+    // The nodes still run: a second round skips them all.
+    await scheduler.runRound(Date.now());
+    expect(reports[0]).toMatchObject({ scheduled: 6, skipped: 6 });
+    ack();
+    await round;
+    expect(reports[1]).toMatchObject({ scheduled: 6, succeeded: 6 });
+  });
+
   it('spreads node start times over the jitter window, deterministically per node', async () => {
     const startedAt = new Map<string, number>();
     const t0 = Date.now();

@@ -11,7 +11,7 @@ import type { KubeletTarget } from './discovery/kubelet-target.js';
 import { KubeletClient, type KubeletAccess } from './kubelet/kubelet-client.js';
 import { KubeletError } from './kubelet/kubelet-error.js';
 import { RecordTooLargeError, ScrapePublisher } from './publish/scrape-publisher.js';
-import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
+import { RoundScheduler, type ConcurrencySlot, type RoundReport } from './schedule/round-scheduler.js';
 import { GroupOwnership, StaticOwnership, type NodeOwnership } from './sharding/ownership.js';
 
 /** The shards topic is only a membership device: its partitions are the virtual shards. */
@@ -66,7 +66,7 @@ export class Scraper {
       jitterMs: config.SCRAPER_JITTER,
       concurrency: config.SCRAPER_CONCURRENCY,
       targets: () => (this.ownership.ready() ? this.directory.list().filter((t) => this.ownership.owns(t.node)) : []),
-      scrape: (target) => this.scrapeOne(target),
+      scrape: (target, _roundStart, slot) => this.scrapeOne(target, slot),
       onRound: (report) => this.onRound(report),
     });
 
@@ -159,7 +159,7 @@ export class Scraper {
   }
 
   /** One node: fetch, parse, publish. Throws so the round counts a failure; never affects other nodes. */
-  private async scrapeOne(target: KubeletTarget): Promise<void> {
+  private async scrapeOne(target: KubeletTarget, slot: ConcurrencySlot): Promise<void> {
     const { config, metrics, logger } = this.deps;
     const started = process.hrtime.bigint();
     try {
@@ -170,7 +170,7 @@ export class Scraper {
         metrics.discarded.inc({ stage: this.stage, reason: 'invalid-part' }, parsed.issues.length);
         this.once.warn(target.node, 'parse-issues', { node: target.node, issues: parsed.issues.slice(0, 5), total: parsed.issues.length }, 'kubelet summary had invalid parts; they were skipped');
       }
-      await this.publisher!.publish(parsed.scrape);
+      await this.publisher!.publish(parsed.scrape, slot);
       metrics.sent.inc({ stage: this.stage });
       this.scrapes.inc({ result: 'ok' });
       this.lastSuccess.set(target.node, Date.now());

@@ -12,12 +12,22 @@ export interface RoundReport {
   durationMs: number;
 }
 
+/** A scrape's place among the `concurrency` allowed at once. */
+export interface ConcurrencySlot {
+  /**
+   * Frees the place before the scrape's promise settles, e.g. once the kubelet answer
+   * is parsed and only the Kafka acknowledgement is awaited. Idempotent; the scheduler
+   * releases it anyway when the scrape settles.
+   */
+  release(): void;
+}
+
 export interface RoundSchedulerOptions<T extends { node: string }> {
   intervalMs: number;
   jitterMs: number;
   concurrency: number;
   targets(): T[];
-  scrape(target: T, roundStart: number): Promise<void>;
+  scrape(target: T, roundStart: number, slot: ConcurrencySlot): Promise<void>;
   onRound?(report: RoundReport): void;
   now?: () => number;
 }
@@ -27,7 +37,8 @@ export interface RoundSchedulerOptions<T extends { node: string }> {
  * phase). Each node starts at a fixed offset within the jitter window and runs on its
  * own: a slow or failing node delays nobody, and is skipped (not queued) if its previous
  * scrape is still running, so rounds never overlap for a node. At most `concurrency`
- * requests are in flight.
+ * scrapes hold a slot at once; a scrape may give its slot back early (see ConcurrencySlot)
+ * while it still counts as running for its node.
  */
 export class RoundScheduler<T extends { node: string }> {
   private timer?: NodeJS.Timeout;
@@ -75,13 +86,21 @@ export class RoundScheduler<T extends { node: string }> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (this.stopped) return;
         await this.acquire();
+        let held = true;
+        const slot: ConcurrencySlot = {
+          release: () => {
+            if (!held) return;
+            held = false;
+            this.release();
+          },
+        };
         try {
-          await this.opts.scrape(target, roundStart);
+          await this.opts.scrape(target, roundStart, slot);
           succeeded++;
         } catch {
           failed++;
         } finally {
-          this.release();
+          slot.release();
         }
       } finally {
         this.inFlight.delete(target.node);
