@@ -1,6 +1,6 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { CompactedStore, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -153,23 +153,45 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
     }
     metrics.received.inc({ stage: STAGE }, used);
 
-    // A snapshot: every owner changed since the last one, and the meta record saying which input offset it holds.
-    const state: Message[] = [];
+    let snapshot: Iterable<TopicMessages> | undefined;
     if (Date.now() - run.snapshotAt >= this.o.snapshotIntervalMs) {
-      for (const owner of run.processor.takeDirty()) {
-        const s = run.processor.ownerState(owner);
-        state.push({ key: ownerKey(batch.partition, owner), value: s ? encodeOwner(s) : null, partition: batch.partition });
-      }
-      state.push({ key: metaKey(batch.partition), value: encodePartition(run.processor.partitionState(), batch.nextOffset), partition: batch.partition });
+      snapshot = this.snapshot(run.processor, batch);
       run.snapshotAt = Date.now();
     }
+    await this.commit(
+      run,
+      batch,
+      [
+        { topic: topics.metrics, messages: out.metrics },
+        { topic: topics.rollup1m, messages: out['1m'] },
+        { topic: topics.rollup1h, messages: out['1h'] },
+        { topic: topics.deadLetter, messages: out.dlq },
+      ],
+      snapshot,
+    );
+  }
 
-    await this.commit(run, batch, [
-      { topic: topics.metrics, messages: out.metrics },
-      { topic: topics.rollup1m, messages: out['1m'] },
-      { topic: topics.rollup1h, messages: out['1h'] },
-      { topic: topics.deadLetter, messages: out.dlq },
-      { topic: topics.state, messages: state },
-    ]);
+  /**
+   * A snapshot: every owner changed since the last one, then the meta record saying which
+   * input offset it holds. Encoded lazily, a send at a time, while the transaction sends
+   * it: a node's state is ~140 KiB, so thousands of nodes must not be encoded at once.
+   */
+  private *snapshot(processor: PartitionProcessor, batch: KafkaBatch): Iterable<TopicMessages> {
+    const { partition } = batch;
+    let messages: Message[] = [];
+    let bytes = 0;
+    for (const owner of processor.takeDirty()) {
+      const s = processor.ownerState(owner);
+      const value = s ? encodeOwner(s) : null;
+      messages.push({ key: ownerKey(partition, owner), value, partition });
+      bytes += value?.length ?? 0;
+      if (bytes >= DEFAULT_MAX_SEND_BYTES) {
+        yield { topic: this.o.topics.state, messages };
+        messages = [];
+        bytes = 0;
+      }
+    }
+    messages.push({ key: metaKey(partition), value: encodePartition(processor.partitionState(), batch.nextOffset), partition });
+    yield { topic: this.o.topics.state, messages };
   }
 }

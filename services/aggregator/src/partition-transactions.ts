@@ -107,13 +107,18 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
     await run?.producer.disconnect().catch(() => undefined);
   }
 
-  /** Outputs, checkpoint and the consumer offsets of `batch`, in one transaction. */
-  protected async commit(run: Run, batch: KafkaBatch, topicMessages: TopicMessages[]): Promise<void> {
+  /**
+   * Outputs, checkpoint and the consumer offsets of `batch`, in one transaction. `more`
+   * (a snapshot) is produced lazily while the transaction sends it, one send at a time.
+   */
+  protected async commit(run: Run, batch: KafkaBatch, topicMessages: TopicMessages[], more: Iterable<TopicMessages> = []): Promise<void> {
     await batch.heartbeat();
     const txn = await run.producer.transaction();
     try {
-      // Several sends when large (a snapshot): each under the broker's record batch limit.
-      for (const send of splitSends(topicMessages)) await txn.sendBatch({ topicMessages: send, compression: compressionOf(this.base.kafkaConfig) });
+      // Several sends when large: each under the broker's record batch limit.
+      const compression = compressionOf(this.base.kafkaConfig);
+      for (const send of splitSends(topicMessages)) await txn.sendBatch({ topicMessages: send, compression });
+      for (const send of more) await txn.sendBatch({ topicMessages: [send], compression });
       await txn.sendOffsets({ consumerGroupId: batch.consumerGroupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }] });
       await txn.commit();
     } catch (err) {

@@ -146,6 +146,7 @@ class Period {
 /** A closed period's windows, in slot order. */
 export interface ClosedPeriod {
   resolution: WindowResolution;
+  end: number;
   points: MetricPoint[];
 }
 
@@ -223,7 +224,7 @@ export class WindowSet {
         this.count--;
         if (--this.open[slot]! === 0) this.slots.release(slot);
       }
-      closed.push({ resolution: period.resolution, points });
+      closed.push({ resolution: period.resolution, end: period.end, points });
     }
     this.periods = kept;
     this.entities.forgetParsed();
