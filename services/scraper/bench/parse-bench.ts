@@ -4,7 +4,8 @@
  *   json    JSON.parse of the body alone (the floor the parser cannot go under),
  *   parse   parseSummary(body) -> RawScrape (JSON.parse included),
  *   encode  rawScrapeCodec.encode(scrape), what ScrapePublisher sends,
- *   gzip    gzip of the encoded record (what kafkajs does with KAFKA_COMPRESSION=gzip),
+ *   gzip    gzip of the encoded record (KAFKA_COMPRESSION=gzip, zlib's default level 6),
+ *   gzip1   the same at KAFKA_COMPRESSION_LEVEL=1, zstd: KAFKA_COMPRESSION=zstd (level 3),
  * in several rounds and prints the median ms/node of each (CPU time of this process).
  *
  * Inputs: the real kubelet fixtures (/work/shared/fixtures/kubelet, copies in
@@ -18,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { constants, gzipSync, zstdCompressSync } from 'node:zlib';
 import { rawScrapeCodec } from '@heapstream/contracts';
 import { parseSummary, ParseError } from '@heapstream/metric-model';
 // The simulator is a bench-only input generator here; the scraper itself never imports it.
@@ -72,17 +73,21 @@ function measure(label: string, inputs: Input[], rounds: number, minMs: number):
   const records = scrapes.map((s) => rawScrapeCodec.encode(s));
   const kb = inputs.reduce((a, i) => a + i.body.length, 0) / inputs.length / 1024;
   const recordKb = records.reduce((a, r) => a + r.length, 0) / records.length / 1024;
-  const runs: Record<'json' | 'parse' | 'encode' | 'gzip', number[]> = { json: [], parse: [], encode: [], gzip: [] };
+  const runs: Record<'json' | 'parse' | 'encode' | 'gzip' | 'gzip1' | 'zstd', number[]> = { json: [], parse: [], encode: [], gzip: [], gzip1: [], zstd: [] };
   for (let r = 0; r < rounds; r++) {
     runs.json.push(timeIt(inputs, minMs, (i) => JSON.parse(i.body.toString('utf8'))));
     runs.parse.push(timeIt(inputs, minMs, (i) => parseSummary(i.body, options(i.name))));
     runs.encode.push(timeIt(scrapes, minMs, (s) => rawScrapeCodec.encode(s)));
     runs.gzip.push(timeIt(records, minMs / 2, (b) => gzipSync(b)));
+    runs.gzip1.push(timeIt(records, minMs / 2, (b) => gzipSync(b, { level: 1 })));
+    runs.zstd.push(timeIt(records, minMs / 2, (b) => zstdCompressSync(b, { params: { [constants.ZSTD_c_compressionLevel]: constants.ZSTD_CLEVEL_DEFAULT } })));
   }
+  const ratio = (pack: (b: Buffer) => Buffer) => (records.reduce((a, r) => a + r.length, 0) / records.reduce((a, r) => a + pack(r).length, 0)).toFixed(1);
   const fmt = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
   console.log(`${label}: ${inputs.length} bodies, body ${kb.toFixed(1)} KiB, record ${recordKb.toFixed(1)} KiB; CPU ms/node, median (min–max) of ${rounds} rounds`);
   for (const [k, xs] of Object.entries(runs)) console.log(`  ${k.padEnd(7)} ${fmt(xs)}`);
   console.log(`  parse+encode ${(median(runs.parse) + median(runs.encode)).toFixed(3)}`);
+  console.log(`  record size / compressed, per record: gzip ${ratio((b) => gzipSync(b))}×, gzip1 ${ratio((b) => gzipSync(b, { level: 1 }))}×, zstd ${ratio((b) => zstdCompressSync(b))}×`);
 }
 
 /** For --cpu-prof: only the chosen work, for a fixed time, so the profile is not diluted. */
