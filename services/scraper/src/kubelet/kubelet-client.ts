@@ -1,5 +1,6 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeletTarget } from '../discovery/kubelet-target.js';
 import { classifyHttpStatus, classifyNetworkError, KubeletError } from './kubelet-error.js';
@@ -40,13 +41,13 @@ export class KubeletClient {
       this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     } else {
       const ca = readOptional(access.caFile);
-      this.agent = new Agent({
-        keepAlive: true,
-        maxSockets: opts.maxSockets,
-        rejectUnauthorized: !access.insecureSkipVerify,
+      // One TLS context for every kubelet: given only ca/cert/key, each new connection
+      // would parse them into a context of its own (~0.5 ms, 5,000 times after a restart).
+      const secureContext = createSecureContext({
         ...(ca ? { ca } : {}),
         ...(access.mode === 'client-cert' ? { cert: readOptional(access.certFile), key: readOptional(access.keyFile) } : {}),
       });
+      this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets, rejectUnauthorized: !access.insecureSkipVerify, secureContext });
     }
   }
 
