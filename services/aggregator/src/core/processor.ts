@@ -3,7 +3,7 @@ import { findMetric, scrapeToPoints, TAGS } from '@heapstream/metric-model';
 import { EntityTable, entityText } from './entities.js';
 import { RateStore, type RateStoreState } from './rates.js';
 import { enrichScrape, type MetadataSource } from './enrich.js';
-import { bucketPoints, rollupTargets, type BucketEntry } from './rollups.js';
+import { bucketPoints, rollupTargets, type BucketEntry, type RollupTarget } from './rollups.js';
 import { WindowSet, windowStart, type WindowSetState, type WindowSpec } from './windows.js';
 
 /*
@@ -181,15 +181,24 @@ export class PartitionProcessor {
     if (bucket + this.settings.rollupCycleMs <= cutoff) {
       count('late:dropped-from-rollup');
     } else {
+      // This scrape's contribution to each rollup series: its members' sum and count.
+      const contributions = new Map<string, { target: RollupTarget; metric: string; sum: number; members: number }>();
+      for (const p of points) {
+        for (const target of rollupTargets(p, this.settings.shard)) {
+          const key = `${target.owner}\u0000${p.metric}`;
+          const c = contributions.get(key);
+          if (c) {
+            c.sum += p.value;
+            c.members++;
+          } else contributions.set(key, { target, metric: p.metric, sum: p.value, members: 1 });
+        }
+      }
       let entries = this.buckets.get(bucket);
       if (!entries) this.buckets.set(bucket, (entries = new Map()));
-      for (const p of points) {
-        for (const t of rollupTargets(p, this.settings.shard)) {
-          const key = `${t.owner}\u0000${p.metric}`;
-          let e = entries.get(key);
-          if (!e) entries.set(key, (e = { owner: t.owner, metric: p.metric, entityType: t.entityType, tags: t.tags, members: new Map() }));
-          e.members.set(t.member, p.value);
-        }
+      for (const [key, { target, metric, sum, members }] of contributions) {
+        let e = entries.get(key);
+        if (!e) entries.set(key, (e = { owner: target.owner, metric, entityType: target.entityType, tags: target.tags, byNode: new Map() }));
+        e.byNode.set(scrape.node, [sum, members]);
       }
     }
 
@@ -342,7 +351,7 @@ export class PartitionProcessor {
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
       buckets: [...this.buckets].map(([start, entries]) => ({
         start,
-        entries: [...entries.values()].map((e) => ({ owner: e.owner, metric: e.metric, entityType: e.entityType, tags: e.tags, members: [...e.members] })),
+        entries: [...entries.values()].map((e) => ({ owner: e.owner, metric: e.metric, entityType: e.entityType, tags: e.tags, byNode: [...e.byNode].map(([node, [sum, members]]) => [node, sum, members]) })),
       })),
     };
   }
@@ -362,7 +371,7 @@ export class PartitionProcessor {
     this.watermark = s.watermark ?? Number.NEGATIVE_INFINITY;
     for (const b of s.buckets) {
       const entries = new Map<string, BucketEntry>();
-      for (const e of b.entries) entries.set(`${e.owner}\u0000${e.metric}`, { ...e, members: new Map(e.members) });
+      for (const e of b.entries) entries.set(`${e.owner}\u0000${e.metric}`, { ...e, byNode: new Map(e.byNode.map(([node, sum, members]) => [node, [sum, members]])) });
       this.buckets.set(b.start, entries);
     }
   }
@@ -381,5 +390,5 @@ export interface OwnerState {
 
 export interface PartitionState {
   watermark: number | null;
-  buckets: { start: number; entries: { owner: string; metric: string; entityType: BucketEntry['entityType']; tags: Record<string, string>; members: [string, number][] }[] }[];
+  buckets: { start: number; entries: { owner: string; metric: string; entityType: BucketEntry['entityType']; tags: Record<string, string>; byNode: [node: string, sum: number, members: number][] }[] }[];
 }

@@ -2,10 +2,11 @@ import { rollupKey, type EntityType, type MetricPoint } from '@heapstream/contra
 import { findMetric, TAGS } from '@heapstream/metric-model';
 
 /*
- * Hierarchy rollups: pods -> workload and namespace, nodes -> cluster, as sums over the
- * members' latest value in one rollup cycle (a fixed event-time bucket). A member
- * scraped twice in a cycle counts once (its latest value): a sum, never a mean, and
- * `members` says how many contributed. Containers -> pod is done where the pod has no
+ * Hierarchy rollups: pods -> workload and namespace, nodes -> cluster, as sums in one
+ * rollup cycle (a fixed event-time bucket): a sum, never a mean, and `members` says how
+ * many pods or nodes contributed. Each node scrape contributes its members' sum and
+ * count per rollup series; a node scraped twice in a cycle counts once (its latest
+ * scrape), and only one entry per node is kept, not one per pod. Containers -> pod is done where the pod has no
  * value of its own (requests and limits, see enrich.ts): the kubelet's pod-level
  * usage includes the pod's own cgroup overhead, so it beats a sum of containers.
  */
@@ -15,8 +16,6 @@ export interface RollupTarget {
   owner: string;
   entityType: EntityType;
   tags: Record<string, string>;
-  /** Identity of the contributing child within the target. */
-  member: string;
 }
 
 /** Ratios are not summable: computed from the summed numerator and denominator instead. */
@@ -55,7 +54,7 @@ export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
   const cluster = p.tags[TAGS.clusterName] ?? '';
   if (p.entityType === 'node') {
     if (!summable(p.metric, 'cluster')) return [];
-    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: sharded({ [TAGS.clusterName]: cluster }, shard), member: p.tags[TAGS.nodename] ?? '' }];
+    return [{ owner: rollupKey('cluster'), entityType: 'cluster', tags: sharded({ [TAGS.clusterName]: cluster }, shard) }];
   }
   if (p.entityType !== 'pod') return [];
   const ns = p.tags[TAGS.namespaceName];
@@ -63,7 +62,7 @@ export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
   if (ns === undefined || pod === undefined) return [];
   const out: RollupTarget[] = [];
   if (summable(p.metric, 'ns')) {
-    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }, shard), member: pod });
+    out.push({ owner: rollupKey('ns', ns), entityType: 'ns', tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns }, shard) });
   }
   const kind = p.tags[TAGS.workloadKind];
   const name = p.tags[TAGS.workloadName];
@@ -72,20 +71,19 @@ export function rollupTargets(p: MetricPoint, shard?: string): RollupTarget[] {
       owner: rollupKey('workload', ns, kind, name),
       entityType: 'workload',
       tags: sharded({ [TAGS.clusterName]: cluster, [TAGS.namespaceName]: ns, [TAGS.workloadKind]: kind, [TAGS.workloadName]: name }, shard),
-      member: pod,
     });
   }
   return out;
 }
 
-/** One rollup series in one cycle: the latest value of each member. */
+/** One rollup series in one cycle: each node's latest contribution. */
 export interface BucketEntry {
   owner: string;
   metric: string;
   entityType: EntityType;
   tags: Record<string, string>;
-  /** member -> latest value, in first-seen order. */
-  members: Map<string, number>;
+  /** node -> [sum, members] of its latest scrape, in first-seen order. */
+  byNode: Map<string, [sum: number, members: number]>;
 }
 
 /** Pure: the rollup points of one closed cycle for one owner, ratios derived from the sums. */
@@ -94,8 +92,12 @@ export function bucketPoints(entries: readonly BucketEntry[], bucketStart: numbe
   const sums = new Map<string, MetricPoint>();
   for (const e of entries) {
     let sum = 0;
-    for (const v of e.members.values()) sum += v;
-    const p: MetricPoint = { metric: e.metric, entityType: e.entityType, tags: e.tags, timestamp: bucketStart, value: sum, members: e.members.size };
+    let members = 0;
+    for (const [nodeSum, nodeMembers] of e.byNode.values()) {
+      sum += nodeSum;
+      members += nodeMembers;
+    }
+    const p: MetricPoint = { metric: e.metric, entityType: e.entityType, tags: e.tags, timestamp: bucketStart, value: sum, members };
     points.push(p);
     sums.set(e.metric, p);
   }

@@ -54,7 +54,8 @@ export const partitionStateSchema = z.object({
           metric: z.string(),
           entityType: z.enum(ENTITY_TYPES),
           tags: z.record(z.string(), z.string()),
-          members: z.array(z.tuple([z.string(), z.number()])),
+          /** Each node's latest contribution: [node, sum, members]. */
+          byNode: z.array(z.tuple([z.string(), z.number(), z.number().int().nonnegative()])),
         }),
       ),
     }),
