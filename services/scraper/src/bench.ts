@@ -123,7 +123,8 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const cpuBefore = processStats().cpuSeconds;
     const simCpuBefore = processStats(sim.pid!).cpuSeconds;
     let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, processStats().rssBytes)), 250);
+    // process.memoryUsage.rss(), not processStats(): that lists /proc/self/fd, slow with thousands of sockets.
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 250);
     for (let i = 0; i < o.rounds; i++) {
       const start = Math.ceil((Date.now() + 1) / o.interval) * o.interval;
       await new Promise((r) => setTimeout(r, start - Date.now()));
@@ -135,6 +136,8 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const cpu = processStats().cpuSeconds - cpuBefore;
     const simCpu = processStats(sim.pid!).cpuSeconds - simCpuBefore;
     const durations = reports.map((r) => r.durationMs);
+    const mem = process.memoryUsage();
+    const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
     const rows: [string, string][] = [
       ['nodes × pods', `${o.nodes} × ${o.podsPerNode}`],
       ['interval, compression', `${o.interval / 1000} s, ${o.compression}${o.compressionLevel !== undefined ? ` level ${o.compressionLevel}` : ''}`],
@@ -148,6 +151,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
       ['scraper CPU-s per round', (cpu / o.rounds).toFixed(2)],
       ['scraper CPU-s per million values', (cpu / (values / 1e6)).toFixed(2)],
       ['scraper peak RSS', `${(peakRss / 1024 / 1024).toFixed(0)} MiB`],
+      ['scraper heap total / external at end', `${mib(mem.heapTotal)} / ${mib(mem.external)} MiB`],
       ['simulator CPU-s per round (peer)', (simCpu / o.rounds).toFixed(2)],
       ['simulator RSS (peer)', `${(processStats(sim.pid!).rssBytes / 1024 / 1024).toFixed(0)} MiB`],
     ];
