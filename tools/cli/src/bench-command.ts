@@ -13,6 +13,9 @@ const BENCHES: Record<string, string> = {
   'event-watcher': 'services/event-watcher/src/bench.ts',
 };
 
+/** Node flags a benchmark needs: the aggregator's reports its live state after a full GC. */
+const NODE_FLAGS: Record<string, string[]> = { aggregator: ['--expose-gc'] };
+
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
@@ -24,7 +27,7 @@ export function registerBenchCommand(program: Command): void {
       const file = BENCHES[component];
       if (!file || !existsSync(join(repoRoot, file))) throw new Error(`no benchmark "${component}" (have: ${Object.entries(BENCHES).filter(([, f]) => existsSync(join(repoRoot, f))).map(([n]) => n).join(', ')})`);
       const env = await up({ progress: (line) => console.error(`[bench] ${line}`) });
-      const run = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', '--import', 'tsx', join(repoRoot, file), ...options], {
+      const run = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...(NODE_FLAGS[component] ?? []), '--import', 'tsx', join(repoRoot, file), ...options], {
         cwd: repoRoot,
         stdio: 'inherit',
         env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') },

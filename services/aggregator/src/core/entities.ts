@@ -1,4 +1,5 @@
 import type { EntityType, MetricPoint } from '@heapstream/contracts';
+import { IntMap } from './int-map.js';
 
 /*
  * Series identity without a string per series. A node holds ~850 window series and
@@ -32,16 +33,26 @@ export const seriesNumber = (entity: number, metric: number): number => entity *
  * (which no tag key or value contains) so it parses back. The points of one entity
  * share one tags object, so the text is built once per entity and scrape.
  */
-const texts = new WeakMap<Record<string, string>, { entityType: EntityType; text: string }>();
+interface CachedEntity {
+  entityType: EntityType;
+  text: string;
+  /** The id last looked up for it, valid while `table` is at `generation` (see EntityTable.idOf). */
+  table?: EntityTable;
+  generation?: number;
+  id?: number;
+}
+const cache = new WeakMap<Record<string, string>, CachedEntity>();
 
-export function entityText(p: Pick<MetricPoint, 'entityType' | 'tags'>): string {
-  const cached = texts.get(p.tags);
-  if (cached?.entityType === p.entityType) return cached.text;
+function cached(p: Pick<MetricPoint, 'entityType' | 'tags'>): CachedEntity {
+  const hit = cache.get(p.tags);
+  if (hit?.entityType === p.entityType) return hit;
   let text: string = p.entityType;
   for (const k of Object.keys(p.tags).sort()) text += `\u0001${k}\u0002${p.tags[k]}`;
-  texts.set(p.tags, { entityType: p.entityType, text });
-  return text;
+  const entry: CachedEntity = { entityType: p.entityType, text };
+  cache.set(p.tags, entry);
+  return entry;
 }
+
 
 export function parseEntityText(text: string): { entityType: EntityType; tags: Record<string, string> } {
   const [entityType, ...pairs] = text.split('\u0001');
@@ -67,8 +78,19 @@ export class EntityTable {
   private starts = new Float64Array(8);
   /** Free ids, highest first: pop() takes the lowest. */
   private free: number[] = [];
+  /** Bumped when ids are freed (and may be reused): cached ids of older generations are stale. */
+  private generation = 0;
   /** The tags parsed back from a text, for output: kept only while the owner closes windows. */
   private readonly parsed = new Map<number, { entityType: EntityType; tags: Record<string, string> }>();
+
+  /** The id of a point's entity (its text: type and sorted tags), remembered on the point's tags object. */
+  idOf(p: Pick<MetricPoint, 'entityType' | 'tags'>): number {
+    const entry = cached(p);
+    if (entry.table === this && entry.generation === this.generation) return entry.id!;
+    entry.table = this;
+    entry.generation = this.generation;
+    return (entry.id = this.id(entry.text));
+  }
 
   /** The entity's id, allocating one (unretained until a user retains it) if it is new. */
   id(text: string): number {
@@ -120,7 +142,10 @@ export class EntityTable {
       this.free.push(id);
       freed = true;
     }
-    if (freed) this.free.sort((a, b) => b - a);
+    if (freed) {
+      this.free.sort((a, b) => b - a);
+      this.generation++;
+    }
   }
 
   /** Entity type and tags (one shared tags object per entity while parsed ones are kept). */
@@ -177,7 +202,7 @@ export type SeriesRef = [entity: number, metric: string];
  * reused first, so slots, like entity ids, follow from the checkpointed table.
  */
 export class SlotTable {
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new IntMap();
   /** Series number by slot, -1 when free. */
   readonly series: number[] = [];
   private free: number[] = [];

@@ -1,6 +1,6 @@
 import { nodeKey, rollupKey, type MetricPoint, type MetricPointBatch, type RawScrape, type Resolution } from '@heapstream/contracts';
 import { findMetric, scrapeToPoints, TAGS } from '@heapstream/metric-model';
-import { EntityTable, entityText } from './entities.js';
+import { EntityTable } from './entities.js';
 import { RateStore, type RateStoreState } from './rates.js';
 import { enrichScrape, type MetadataSource } from './enrich.js';
 import { bucketPoints, rollupTargets, type BucketEntry, type RollupTarget } from './rollups.js';
@@ -135,7 +135,7 @@ export class PartitionProcessor {
           count('impossible:sample-before-start');
           continue;
         }
-        const entity = node.entities.id(entityText(p));
+        const entity = node.entities.idOf(p);
         const known = node.entities.startOf(entity);
         if (known !== undefined && p.startTime < known) {
           backwards.add(entityKey(p));
@@ -152,7 +152,7 @@ export class PartitionProcessor {
     const rates: MetricPoint[] = [];
     for (const p of points) {
       if (!CUMULATIVE(p.metric)) continue;
-      const r = node.rates.next(p, node.entities.id(entityText(p)));
+      const r = node.rates.next(p, node.entities.idOf(p));
       if (r === undefined) continue;
       if (typeof r === 'string') count(`rate:${r}`);
       else if (r.metric === 'cpu/usage_rate' && r.value > this.settings.maxCpuMillicores) count('impossible:rate');
@@ -222,7 +222,7 @@ export class PartitionProcessor {
   }
 
   private addToWindows(set: WindowSet, p: MetricPoint, cutoff: number, count: (reason: string) => void): void {
-    const entity = set.entities.id(entityText(p));
+    const entity = set.entities.idOf(p);
     // A kubelet repeats a sample until it takes a new one (volume and filesystem stats are
     // refreshed every minute or two): the same sample again is not new data, neither to
     // fold a second time nor to count as late.
@@ -287,7 +287,7 @@ export class PartitionProcessor {
         const points = bucketPoints(byOwner.get(owner)!, start);
         out.push({ stream: 'metrics', key: owner, batch: this.batch(cluster, 'native', producedAt, points) });
         const set = this.windowSet(owner);
-        for (const p of points) set.add(p, set.entities.id(entityText(p)), this.settings.windows);
+        for (const p of points) set.add(p, set.entities.idOf(p), this.settings.windows);
         set.entities.sweep();
         this.dirty.add(owner);
       }

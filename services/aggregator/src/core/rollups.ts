@@ -26,12 +26,13 @@ const RATIOS: Record<string, [numerator: string, denominator: string]> = {
   'memory/node_reservation': ['memory/request', 'memory/node_allocatable'],
 };
 
-const summables = new Map<string, boolean>();
+const summables = new Map<EntityType, Map<string, boolean>>();
 
 function summable(metric: string, target: EntityType): boolean {
-  const key = `${target}/${metric}`;
-  let yes = summables.get(key);
-  if (yes === undefined) summables.set(key, (yes = isSummable(metric, target)));
+  let byMetric = summables.get(target);
+  if (!byMetric) summables.set(target, (byMetric = new Map()));
+  let yes = byMetric.get(metric);
+  if (yes === undefined) byMetric.set(metric, (yes = isSummable(metric, target)));
   return yes;
 }
 
