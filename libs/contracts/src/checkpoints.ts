@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { epochMs, nonEmpty } from './primitives.js';
 
 /*
- * The last cumulative sample of a series, as rate computations keep it (metric-model
- * RateTracker) and the aggregator checkpoints it inside its own state records.
+ * The last cumulative sample of a series, as metric-model's RateTracker keeps it (for a
+ * consumer computing its own rates). The aggregator keeps the same values by column and
+ * checkpoints them in its own binary state records (docs/aggregator.md).
  */
 
 export const rateSeriesStateSchema = z.object({
