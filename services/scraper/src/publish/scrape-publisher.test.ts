@@ -2,7 +2,7 @@ import type { Producer, ProducerRecord } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { rawScrapeCodec, type RawScrape } from '@heapstream/contracts';
-import { ScrapePublisher } from './scrape-publisher.js';
+import { maxSendBytesFor, ScrapePublisher } from './scrape-publisher.js';
 
 const scrape = (node: string): RawScrape => ({
   schemaVersion: rawScrapeCodec.version,
@@ -56,5 +56,19 @@ describe('ScrapePublisher', () => {
     for (const s of sends) s.ack();
     await Promise.all(done);
     expect(publisher.backlogBytes).toBe(0);
+  });
+
+  it('cuts what it gathered into calls under the broker batch limit', async () => {
+    const { producer, sends } = heldProducer();
+    const size = rawScrapeCodec.encode(scrape('n1')).length;
+    const publisher = new ScrapePublisher(producer, { topic: 't', compression: CompressionTypes.None, maxRecordBytes: 1 << 20, lingerMs: 1, maxSendBytes: 2 * size + 1 });
+    const done = ['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => publisher.publish(scrape(n)));
+    // A record that would take the gathered call over the limit sends it first.
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sends.map((s) => s.record.messages.map((m) => m.key))).toEqual([['n1', 'n2'], ['n3', 'n4'], ['n5']]);
+    for (const s of sends) s.ack();
+    await Promise.all(done);
+    expect(maxSendBytesFor(CompressionTypes.None)).toBe(1024 * 1024);
+    expect(maxSendBytesFor(CompressionTypes.GZIP)).toBe(4 * 1024 * 1024);
   });
 });

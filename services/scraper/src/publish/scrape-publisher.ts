@@ -1,10 +1,19 @@
-import type { CompressionTypes, Message, Producer } from 'kafkajs';
+import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { nodeKey, rawScrapeCodec, type RawScrape } from '@heapstream/contracts';
+import { DEFAULT_MAX_SEND_BYTES } from '@heapstream/kafka';
 
 export class RecordTooLargeError extends Error {}
 
 /** Encoded bytes that may wait for Kafka before scrapes keep their slots until acknowledged. */
 export const DEFAULT_MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Record bytes per produce call. kafkajs puts one call's records for a partition in one
+ * record batch, which a default broker refuses above 1 MiB (message.max.bytes) after
+ * compression: uncompressed calls stay under 1 MiB in total; compressed ones under 4 MiB
+ * (raw scrapes compress 6-7x, so even one partition's share stays under the limit).
+ */
+export const maxSendBytesFor = (compression: CompressionTypes): number => (compression === CompressionTypes.None ? 1 : 4) * DEFAULT_MAX_SEND_BYTES;
 
 /**
  * Publishes one record per node scrape, keyed by node (so a node's scrapes stay in
@@ -20,7 +29,8 @@ export const DEFAULT_MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
  * backlog plus the scrapes in flight.
  */
 export class ScrapePublisher {
-  private pending: { message: Message; done: (err?: unknown) => void }[] = [];
+  private pending: { message: Message; bytes: number; done: (err?: unknown) => void }[] = [];
+  private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
   private inFlight = new Set<Promise<void>>();
   private unacknowledgedBytes = 0;
@@ -28,8 +38,12 @@ export class ScrapePublisher {
 
   constructor(
     private readonly producer: Producer,
-    private readonly opts: { topic: string; compression: CompressionTypes; maxRecordBytes: number; lingerMs?: number; maxBatch?: number; maxBacklogBytes?: number },
+    private readonly opts: { topic: string; compression: CompressionTypes; maxRecordBytes: number; lingerMs?: number; maxBatch?: number; maxBacklogBytes?: number; maxSendBytes?: number },
   ) {}
+
+  private get maxSendBytes(): number {
+    return this.opts.maxSendBytes ?? maxSendBytesFor(this.opts.compression);
+  }
 
   /** Encoded bytes queued or sent and not yet acknowledged. */
   get backlogBytes(): number {
@@ -45,14 +59,18 @@ export class ScrapePublisher {
     }
     const acknowledged = new Promise<void>((resolve, reject) => {
       this.unacknowledgedBytes += value.length;
+      // What is gathered goes first when this record would take the call over its byte limit.
+      if (this.pendingBytes + value.length > this.maxSendBytes) this.flush();
       this.pending.push({
         message: { key: nodeKey(scrape.node), value, headers: rawScrapeCodec.headers(), timestamp: String(scrape.scrape.finishedAt) },
+        bytes: value.length,
         done: (err) => {
           this.unacknowledgedBytes -= value.length;
           if (err) reject(err);
           else resolve();
         },
       });
+      this.pendingBytes += value.length;
       if (this.pending.length >= (this.opts.maxBatch ?? 200)) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs ?? 20);
     });
@@ -60,12 +78,21 @@ export class ScrapePublisher {
     return acknowledged;
   }
 
+  /** Sends everything gathered, in calls of at most `maxBatch` records and `maxSendBytes`. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+    const maxBatch = this.opts.maxBatch ?? 200;
+    while (this.pending.length > 0) {
+      let count = 0;
+      let bytes = 0;
+      while (count < this.pending.length && count < maxBatch && (count === 0 || bytes + this.pending[count]!.bytes <= this.maxSendBytes)) bytes += this.pending[count++]!.bytes;
+      this.send(this.pending.splice(0, count));
+      this.pendingBytes -= bytes;
+    }
+  }
+
+  private send(batch: typeof this.pending): void {
     const sent = this.producer
       .send({ topic: this.opts.topic, compression: this.opts.compression, messages: batch.map((b) => b.message) })
       .then(
