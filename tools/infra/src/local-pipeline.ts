@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@heapstream/contracts';
 import { ensureTopics } from '@heapstream/kafka';
@@ -59,6 +59,7 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
   const prefix = o.prefix ?? '';
   const cluster = o.cluster ?? 'local';
   const database = o.database ?? `${prefix.replace(/[^a-z0-9_]/gi, '_')}k8s`;
+  if (!o.logDir) pruneOldRuns();
   const logDir = o.logDir ?? mkdtempSync(join(stateDir, 'pipeline-'));
   mkdirSync(logDir, { recursive: true });
   const base = o.basePort ?? 18_400;
@@ -71,6 +72,20 @@ export async function startLocalPipeline(o: LocalPipelineOptions): Promise<Local
     await group.stopAll();
     throw err;
   }
+}
+
+/** Runs kept: log folders beyond the newest this many, and older than a day, are removed. */
+const KEPT_RUNS = 10;
+const DAY_MS = 86_400_000;
+
+/** Removes old `pipeline-*` log folders so they do not pile up under the state directory. */
+function pruneOldRuns(): void {
+  if (!existsSync(stateDir)) return;
+  const runs = readdirSync(stateDir)
+    .filter((name) => name.startsWith('pipeline-'))
+    .map((name) => ({ path: join(stateDir, name), mtime: statSync(join(stateDir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const run of runs.slice(KEPT_RUNS)) if (Date.now() - run.mtime > DAY_MS) rmSync(run.path, { recursive: true, force: true });
 }
 
 /** Creates the pipeline's data topics up front, as an install step would, so start order does not matter. */
