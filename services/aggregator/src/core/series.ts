@@ -1,10 +1,11 @@
 import type { EntityType, MetricPoint } from '@heapstream/contracts';
 
 /*
- * The aggregator's own series key for windows and rollups: metric, entity type and the
- * sorted tags, joined with control characters (which no metric name, tag key or tag
- * value contains) so it is cheap to build and can be parsed back. The tag part is
- * cached per tags object: the points of one entity share one tags object.
+ * A series as one string, for the event counters' windows (few series, kept as tuples
+ * with the key, see windows.ts `foldPoint`): metric, entity type and the sorted tags,
+ * joined with control characters (which no metric name, tag key or tag value contains)
+ * so it is cheap to build and can be parsed back. The tag part is cached per tags
+ * object. The metric windows (millions of series) use entity ids instead: entities.ts.
  */
 
 const tagParts = new WeakMap<Record<string, string>, string>();

@@ -10,16 +10,15 @@ export interface WindowSpec {
 }
 
 /**
- * One open event-time window of one series. A tuple, because millions of them are
- * kept and checkpointed: [series, resolution, start, end, min, max, sum, count, last,
- * lastAt (time of the point `last` came from), members (rollups; -1 when none)].
+ * One open event-time window of one series as a tuple, for the event counters (few
+ * series; the metric windows are stored by column, see WindowSet below): [series,
+ * resolution, start, end, min, max, sum, count, last, lastAt (time of the point `last`
+ * came from), members (rollups; -1 when none)].
  */
 export type WindowAcc = [string, WindowResolution, number, number, number, number, number, number, number, number, number];
 const MIN = 4, MAX = 5, SUM = 6, COUNT = 7, LAST = 8, LAST_AT = 9, MEMBERS = 10;
 
 export const windowStart = (t: number, sizeMs: number): number => Math.floor(t / sizeMs) * sizeMs;
-export const accEnd = (a: WindowAcc): number => a[3];
-export const accResolution = (a: WindowAcc): WindowResolution => a[1];
 
 /** Pure: fold one native point into an accumulator (creating it when absent). */
 export function foldPoint(acc: WindowAcc | undefined, p: MetricPoint, spec: WindowSpec, series: string): WindowAcc {
