@@ -10,6 +10,18 @@ export interface KafkaBatch {
   messages: KafkaMessage[];
   /** The offset to commit once this batch's effect is durable (last offset + 1). */
   nextOffset: string;
+  /**
+   * Where this fetch started: the first record's offset counting transaction markers and
+   * aborted records, which `messages` leaves out (so the first message may come later).
+   */
+  firstOffset: string;
+  /**
+   * True when this process fetched the partition's previous records and this batch
+   * starts right after them (transaction markers included). False for the first batch
+   * after an assignment, and after a redelivery or another consumer's progress moved
+   * the position: state kept from earlier batches may be stale.
+   */
+  continuesPrevious: boolean;
   consumerGroupId: string;
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the partition was reassigned: stop early. */
@@ -53,6 +65,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     return this.lastBatchAtMs;
   }
 
+  /** Per `topic:partition`, the offset the next fetch starts at if nothing moves it. */
+  private readonly positions = new Map<string, bigint>();
+
   get isJoined(): boolean {
     return this.joined;
   }
@@ -78,6 +93,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => (this.joined = true));
+    // Batches of only transaction markers (or aborted records) never reach eachBatch, but
+    // kafkajs moves past them and reports it here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.positions.set(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset) + 1n));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.joined = false;
       logger.warn({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed; it restarts from the last committed offsets');
@@ -88,6 +106,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // Where the fetch started (kafkajs keeps it on the batch, untyped) and where the next
+        // one will: past the batch's last record, transaction markers included.
+        const fetched = (batch as unknown as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? batch.messages[0]?.offset;
+        const position = `${batch.topic}:${batch.partition}`;
+        const continuesPrevious = fetched !== undefined && this.positions.get(position) === BigInt(fetched);
+        this.positions.set(position, BigInt(batch.lastOffset()) + 1n);
         if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         const handler = this.getHandlerByPattern(batch.topic);
         if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
@@ -99,6 +123,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
           partition: batch.partition,
           messages: batch.messages,
           nextOffset,
+          firstOffset: fetched ?? batch.messages[0]!.offset,
+          continuesPrevious,
           consumerGroupId: groupId,
           heartbeat,
           isRunning: () => isRunning() && !isStale(),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,7 @@ async function setup(kafka: Kafka, input: InputRecord[]) {
     }
   }
   await producer.disconnect();
+  if (input.length === 0) return prefix;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -272,6 +273,50 @@ describe('aggregator against Kafka', () => {
     await stopped(last);
     expect(difference(got, expected)).toEqual({ missing: [], extra: [] });
   }, 400_000);
+
+  it('event records written in transactions, as the event-watcher writes them: no partition reloads per batch', async () => {
+    const prefix = await setup(kafka, []);
+    const events = recordedEvents();
+    const topic = prefix + TOPICS.events.name;
+    // Small transactions: each leaves a commit marker, which takes an offset, after its records.
+    const producer = kafka.producer({ transactionalId: uniqueName('event-watcher'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < events.length; i += 3) {
+      const messages = events.slice(i, i + 3).map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: eventRecordCodec.headers() }));
+      // A fresh topic's leaders may still be moving: retry an aborted transaction.
+      await waitFor('transaction committed', async () => {
+        let txn: Awaited<ReturnType<typeof producer.transaction>> | undefined;
+        try {
+          txn = await producer.transaction();
+          await txn.send({ topic, messages });
+          await txn.commit();
+          return true;
+        } catch {
+          await txn?.abort().catch(() => undefined);
+          return false;
+        }
+      }, { timeoutMs: 30_000, intervalMs: 500 });
+    }
+    await producer.disconnect();
+    const child = startAggregator(prefix);
+    const reader = kafka.admin();
+    await reader.connect();
+    try {
+      const ends = await reader.fetchTopicOffsets(topic);
+      // Consumed when the group's offset reaches each partition's last record (the last marker stays after it).
+      await until('events consumed', async () => {
+        const [offsets] = await reader.fetchOffsets({ groupId: `${prefix}heapstream-aggregator.events`, topics: [topic] });
+        return ends.every((e) => Number(offsets?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high) - 1);
+      }, 90_000);
+    } finally {
+      await reader.disconnect();
+    }
+    child.kill('SIGTERM');
+    await stopped(child);
+    const log = readFileSync(join(tmpdir(), `${prefix}log`), 'utf8');
+    expect(log).not.toContain('partition moved away and back');
+    expect(log.match(/event-count state restored/g)?.length ?? 0).toBeLessThanOrEqual(PARTITIONS);
+  });
 
   it('two instances rebalancing partitions: byte-identical output', async () => {
     const prefix = await setup(kafka, input);

@@ -124,7 +124,7 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
     // The group's committed offset can be ahead of what the restore read (an offset commit
     // of the previous owner's last transaction becoming visible a moment later): replay
     // the gap into the state first, so no input is skipped.
-    const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : run.nextOffset;
+    const first = BigInt(batch.firstOffset);
     if (first > run.nextOffset) {
       const replayed = await this.replay(run.processor, batch.partition, run.nextOffset, first);
       this.o.logger.info({ partition: batch.partition, from: run.nextOffset.toString(), to: first.toString(), replayed }, 'batch starts past the restored state: replayed the gap');

@@ -62,11 +62,14 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
     // Batches wait for prepare: with several transports Nest may start consuming before every module hook has run.
     await this.prepare();
     let run = this.runs.get(batch.partition);
-    // A batch starting past what we processed means another instance owned the partition
-    // in between (a rebalance there and back): our state is stale, reload it.
-    const first = batch.messages[0] ? BigInt(batch.messages[0].offset) : undefined;
-    if (run && first !== undefined && first > run.nextOffset) {
-      this.base.logger.info({ topic: batch.topic, partition: batch.partition, had: run.nextOffset.toString(), got: first.toString() }, 'partition moved away and back: reloading its state');
+    // A batch that does not continue where the last one ended means the partition moved
+    // away and back (a rebalance; another instance may have processed records) or was
+    // redelivered: our state may be stale, reload it. (Comparing the first record's offset
+    // with ours would not do: a transaction marker takes an offset, so after input written
+    // in transactions every batch would look like a gap.)
+    if (run && !batch.continuesPrevious) {
+      const first = batch.firstOffset;
+      this.base.logger.info({ topic: batch.topic, partition: batch.partition, had: run.nextOffset.toString(), got: first }, 'partition moved away and back: reloading its state');
       await this.forget(batch.partition);
       run = undefined;
     }
