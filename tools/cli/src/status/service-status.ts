@@ -38,6 +38,7 @@ export function serviceRow(now: ServiceSnapshot, before?: ServiceSnapshot): Serv
     const ages = s.filter((x) => x.name === 'heapstream_scraper_last_success_age_seconds').map((x) => x.value);
     note = `nodes ${owned}/${known} scraped, oldest scrape ${ages.length ? Math.max(...ages).toFixed(0) : '-'} s ago`;
   } else if (!now.ready && now.readyDetail) note = now.readyDetail.slice(0, 60);
+  else note = mostDropped(s);
   return {
     name: now.name,
     state: !now.alive ? 'stopped' : now.ready ? 'ready' : 'not ready',
@@ -48,6 +49,14 @@ export function serviceRow(now: ServiceSnapshot, before?: ServiceSnapshot): Serv
     lag: total(s, 'heapstream_consumer_lag'),
     note,
   };
+}
+
+/** The reason most values were dropped for, so a growing "dropped" column explains itself. */
+function mostDropped(samples: Sample[]): string {
+  const byReason = new Map<string, number>();
+  for (const x of samples) if (x.name === 'heapstream_discarded_total' && x.value > 0) byReason.set(x.labels.reason ?? '?', (byReason.get(x.labels.reason ?? '?') ?? 0) + x.value);
+  const [top] = [...byReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return top ? `dropped mostly ${top[0]} (${top[1]})` : '';
 }
 
 export function renderRows(rows: ServiceRow[]): string[] {

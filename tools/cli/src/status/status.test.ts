@@ -23,6 +23,16 @@ describe('status', () => {
     expect(total(samples, 'heapstream_scraper_nodes', { state: 'owned' })).toBe(20);
   });
 
+  it('says what most values were dropped for', () => {
+    const samples = parsePrometheusText(`heapstream_discarded_total{stage="aggregate",reason="late:dropped-from-1m",service="aggregator"} 40
+heapstream_discarded_total{stage="aggregate",reason="impossible:rate",service="aggregator"} 2
+heapstream_discarded_total{stage="event-counts",reason="late:dropped-from-1m",service="aggregator"} 1
+`);
+    const row = serviceRow({ name: 'aggregator', at: 1_000, alive: true, ready: true, samples });
+    expect(row).toMatchObject({ discarded: 43, note: 'dropped mostly late:dropped-from-1m (41)' });
+    expect(serviceRow({ name: 'aggregator', at: 1_000, alive: true, ready: true, samples: [] }).note).toBe('');
+  });
+
   it('turns two snapshots into per-second rates and a readable row', () => {
     const before = { name: 'scraper', at: 1_000, alive: true, ready: true, samples: parsePrometheusText(text(100, 90)) };
     const now = { name: 'scraper', at: 3_000, alive: true, ready: true, samples: parsePrometheusText(text(140, 130)) };
