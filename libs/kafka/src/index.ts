@@ -6,4 +6,4 @@ export { isRetryableKafkaError } from './errors.js';
 export { KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from './batch-transport.js';
 export { CompactedStore } from './compacted-store.js';
 export { readPartitionRange, readPartitionRanges, type PartitionRange } from './read-range.js';
-export { splitSends, DEFAULT_MAX_SEND_BYTES } from './send-limits.js';
+export { chunkBySize, splitSends, DEFAULT_MAX_SEND_BYTES } from './send-limits.js';

@@ -11,28 +11,40 @@ export const DEFAULT_MAX_SEND_BYTES = 1024 * 1024;
 const sizeOf = (m: TopicMessages['messages'][number]): number => (m.value?.length ?? 0) + (m.key?.length ?? 0);
 
 /**
+ * Cuts `items` into consecutive runs of at most `maxBytes` (by `bytes`) and `maxCount`
+ * items each; a single larger item makes a run of its own. Order is kept.
+ */
+export function chunkBySize<T>(items: readonly T[], bytes: (item: T) => number, maxBytes: number, maxCount = Number.POSITIVE_INFINITY): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const size = bytes(item);
+    if (current.length > 0 && (total + size > maxBytes || current.length >= maxCount)) {
+      chunks.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
  * Cuts topic messages into consecutive sends of at most `maxBytes` of keys and values
  * each (a single larger message goes alone), keeping every topic's message order.
  */
 export function splitSends(topicMessages: readonly TopicMessages[], maxBytes = DEFAULT_MAX_SEND_BYTES): TopicMessages[][] {
-  const sends: TopicMessages[][] = [];
-  let current: TopicMessages[] = [];
-  let bytes = 0;
-  for (const { topic, messages } of topicMessages) {
-    let group: TopicMessages | undefined;
-    for (const m of messages) {
-      const size = sizeOf(m);
-      if (bytes > 0 && bytes + size > maxBytes) {
-        sends.push(current);
-        current = [];
-        bytes = 0;
-        group = undefined;
-      }
-      if (!group) current.push((group = { topic, messages: [] }));
-      group.messages.push(m);
-      bytes += size;
+  const flat = topicMessages.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
+  return chunkBySize(flat, (m) => sizeOf(m.message), maxBytes).map((chunk) => {
+    const send: TopicMessages[] = [];
+    for (const { topic, message } of chunk) {
+      const last = send.at(-1);
+      if (last?.topic === topic) last.messages.push(message);
+      else send.push({ topic, messages: [message] });
     }
-  }
-  if (current.length > 0) sends.push(current);
-  return sends;
+    return send;
+  });
 }

@@ -173,8 +173,9 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
 
   /**
    * A snapshot: every owner changed since the last one, then the meta record saying which
-   * input offset it holds. Encoded lazily, a send at a time, while the transaction sends
-   * it: a node's state is ~140 KiB, so thousands of nodes must not be encoded at once.
+   * input offset it holds. Encoded lazily, in chunks of about a send's size, while the
+   * transaction sends it: a node's state is ~140 KiB, so thousands of nodes must not be
+   * encoded at once.
    */
   private *snapshot(processor: PartitionProcessor, batch: KafkaBatch): Iterable<TopicMessages> {
     const { partition } = batch;

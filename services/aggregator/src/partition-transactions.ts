@@ -112,7 +112,8 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
 
   /**
    * Outputs, checkpoint and the consumer offsets of `batch`, in one transaction. `more`
-   * (a snapshot) is produced lazily while the transaction sends it, one send at a time.
+   * (a snapshot) is produced lazily while the transaction sends it, a chunk at a time;
+   * every send is cut to the broker's record batch limit (splitSends).
    */
   protected async commit(run: Run, batch: KafkaBatch, topicMessages: TopicMessages[], more: Iterable<TopicMessages> = []): Promise<void> {
     await batch.heartbeat();
@@ -121,7 +122,7 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
       // Several sends when large: each under the broker's record batch limit.
       const compression = compressionOf(this.base.kafkaConfig);
       for (const send of splitSends(topicMessages)) await txn.sendBatch({ topicMessages: send, compression });
-      for (const send of more) await txn.sendBatch({ topicMessages: [send], compression });
+      for (const chunk of more) for (const send of splitSends([chunk])) await txn.sendBatch({ topicMessages: send, compression });
       await txn.sendOffsets({ consumerGroupId: batch.consumerGroupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }] });
       await txn.commit();
     } catch (err) {

@@ -100,14 +100,8 @@ export class EntityTable {
     if (id === this.texts.length) this.texts.push(text);
     else this.texts[id] = text;
     this.ids.set(text, id);
-    if (id >= this.refs.length) {
-      const refs = new Uint32Array(this.refs.length * 2);
-      refs.set(this.refs);
-      this.refs = refs;
-      const starts = new Float64Array(this.refs.length);
-      starts.set(this.starts);
-      this.starts = starts;
-    }
+    this.refs = grown(this.refs, id + 1);
+    this.starts = grown(this.starts, id + 1);
     this.starts[id] = Number.NaN;
     return id;
   }
@@ -241,10 +235,6 @@ export class SlotTable {
     return this.series.length;
   }
 
-  get live(): number {
-    return this.slotOf.size;
-  }
-
   snapshot(): (SeriesRef | null)[] {
     return this.series.map((s) => (s < 0 ? null : [seriesEntity(s), metricName(seriesMetric(s))]));
   }
@@ -265,6 +255,14 @@ export class SlotTable {
     table.free.reverse();
     return table;
   }
+}
+
+/** `a`, or a copy at least twice as long when it is shorter than `needed`. */
+export function grown<T extends Float64Array | Uint32Array | Uint16Array>(a: T, needed: number): T {
+  if (needed <= a.length) return a;
+  const copy = new (a.constructor as new (length: number) => T)(Math.max(needed, a.length * 2));
+  copy.set(a);
+  return copy;
 }
 
 /**

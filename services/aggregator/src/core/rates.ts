@@ -1,6 +1,6 @@
 import type { MetricPoint } from '@heapstream/contracts';
 import { rateFor, rateMetricFor, toRatePoint, type RateOptions, type RateSkipReason } from '@heapstream/metric-model';
-import { copyColumnBytes, columnBytes, metricId, seriesNumber, SlotTable, type EntityTable, type SeriesRef } from './entities.js';
+import { copyColumnBytes, columnBytes, grown, metricId, seriesNumber, SlotTable, type EntityTable, type SeriesRef } from './entities.js';
 
 /*
  * The last sample of every cumulative series of one node, by column, and the rate
@@ -66,10 +66,6 @@ export class RateStore {
     }
   }
 
-  get size(): number {
-    return this.slots.live;
-  }
-
   snapshot(): RateStoreState {
     return { series: this.slots.snapshot(), columns: columnBytes(this.columns, this.slots.length * COLUMNS) };
   }
@@ -84,11 +80,7 @@ export class RateStore {
 
   private allocate(series: number): number {
     const slot = this.slots.allocate(series);
-    if ((slot + 1) * COLUMNS > this.columns.length) {
-      const columns = new Float64Array(this.columns.length * 2);
-      columns.set(this.columns);
-      this.columns = columns;
-    }
+    this.columns = grown(this.columns, (slot + 1) * COLUMNS);
     return slot;
   }
 }

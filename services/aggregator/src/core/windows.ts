@@ -1,5 +1,5 @@
 import type { EntityType, MetricPoint, Resolution } from '@heapstream/contracts';
-import { columnBytes, copyColumnBytes, metricId, metricName, seriesEntity, seriesMetric, seriesNumber, SlotTable, type EntityTable, type SeriesRef } from './entities.js';
+import { columnBytes, copyColumnBytes, grown, metricId, metricName, seriesEntity, seriesMetric, seriesNumber, SlotTable, type EntityTable, type SeriesRef } from './entities.js';
 import { parseSeriesKey } from './series.js';
 
 export type WindowResolution = Exclude<Resolution, 'native'>;
@@ -83,14 +83,8 @@ class Period {
   }
 
   ensure(needed: number): void {
-    if (needed <= this.capacity) return;
-    const capacity = Math.max(needed, this.capacity * 2);
-    const floats = new Float64Array(capacity * FLOATS);
-    floats.set(this.floats);
-    const ints = new Uint32Array(capacity * INTS);
-    ints.set(this.ints);
-    this.floats = floats;
-    this.ints = ints;
+    this.floats = grown(this.floats, needed * FLOATS);
+    this.ints = grown(this.ints, needed * INTS);
   }
 
   has(slot: number): boolean {
@@ -265,11 +259,7 @@ export class WindowSet {
 
   private allocate(series: number): number {
     const slot = this.slots.allocate(series);
-    if (slot >= this.open.length) {
-      const open = new Uint16Array(this.open.length * 2);
-      open.set(this.open);
-      this.open = open;
-    }
+    this.open = grown(this.open, slot + 1);
     for (const period of this.periods) period.ensure(this.slots.length);
     return slot;
   }

@@ -1,6 +1,6 @@
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { nodeKey, rawScrapeCodec, type RawScrape } from '@heapstream/contracts';
-import { DEFAULT_MAX_SEND_BYTES } from '@heapstream/kafka';
+import { chunkBySize, DEFAULT_MAX_SEND_BYTES } from '@heapstream/kafka';
 
 export class RecordTooLargeError extends Error {}
 
@@ -82,14 +82,10 @@ export class ScrapePublisher {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const maxBatch = this.opts.maxBatch ?? 200;
-    while (this.pending.length > 0) {
-      let count = 0;
-      let bytes = 0;
-      while (count < this.pending.length && count < maxBatch && (count === 0 || bytes + this.pending[count]!.bytes <= this.maxSendBytes)) bytes += this.pending[count++]!.bytes;
-      this.send(this.pending.splice(0, count));
-      this.pendingBytes -= bytes;
-    }
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const batch of chunkBySize(pending, (p) => p.bytes, this.maxSendBytes, this.opts.maxBatch ?? 200)) this.send(batch);
   }
 
   private send(batch: typeof this.pending): void {
