@@ -1,12 +1,13 @@
 // Bundles the services and the CLI for the container image: one ESM file per entry
-// point under dist/<project path>/main.js, like the Nx `build` targets, with two
+// point under dist/<project path>/ (main.js, and <name>.worker.js for each worker
+// thread entry src/<name>.worker.ts beside it), like the Nx `build` targets, with two
 // differences that make the bundles run on plain `node` (no tsx loader at runtime):
 //  - kafkajs is bundled: it is CommonJS, and Node's ESM loader cannot see the named
 //    exports the libraries import from it (`import { KafkaJSError } from 'kafkajs'`).
 //  - a `require` shim, because bundled CommonJS code requires Node built-ins.
 // Every other dependency stays external and comes from `npm ci --omit=dev`.
 // Usage: node deploy/docker/bundle.mjs [--outdir dist] [project path ...]
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -19,10 +20,12 @@ export async function bundle({ root = process.cwd(), outdir = 'dist', projects =
   /** Every source file that went into a bundle (relative to root), for checks. */
   const inputs = new Set();
   for (const project of projects) {
+    const workers = existsSync(resolve(root, project, 'src')) ? readdirSync(resolve(root, project, 'src')).filter((f) => f.endsWith('.worker.ts')) : [];
     const result = await build({
       absWorkingDir: root,
-      entryPoints: [`${project}/src/main.ts`],
-      outfile: `${outdir}/${project}/main.js`,
+      entryPoints: [`${project}/src/main.ts`, ...workers.map((f) => `${project}/src/${f}`)],
+      outdir: `${outdir}/${project}`,
+      entryNames: '[name]',
       bundle: true,
       platform: 'node',
       format: 'esm',

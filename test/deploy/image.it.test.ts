@@ -84,9 +84,16 @@ describe('the image runtime (rebuilt without Docker)', () => {
   it('bundles every program, importing only Node built-ins and production dependencies', () => {
     const allowed = new Set(Object.keys(pkg.dependencies));
     const builtins = new Set(builtinModules);
-    for (const project of ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli', 'tools/sim']) {
+    const bundles = ['services/scraper', 'services/event-watcher', 'services/aggregator', 'services/storage-writer', 'tools/cli', 'tools/sim'].flatMap((project) =>
+      readdirSync(join(app, 'dist', project))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => `${project}/${f}`),
+    );
+    // The scraper's worker threads start from their own bundle beside main.js.
+    expect(bundles).toContain('services/scraper/scrape.worker.js');
+    for (const project of bundles) {
       // Without comment lines: JSDoc type references (`{import('types').X}`) are not imports.
-      const code = readFileSync(join(app, 'dist', project, 'main.js'), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
+      const code = readFileSync(join(app, 'dist', project), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
       const specifiers = [...code.matchAll(/(?<![\w$.-])(?:from\s*|import\(\s*|require\(\s*)["']([@a-z0-9][\w./@-]*)["']/g)].map((m) => m[1]!);
       const packages = specifiers.filter((s) => !s.startsWith('node:') && !builtins.has(s)).map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
       expect([...new Set(packages)].filter((p) => !allowed.has(p)), project).toEqual([]);

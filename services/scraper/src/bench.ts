@@ -13,14 +13,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { TOPICS } from '@heapstream/contracts';
+import { rawScrapeCodec, TOPICS } from '@heapstream/contracts';
 import { compressionOf, configureCompression, ensureTopics, kafkaConfigSchema, type Compression } from '@heapstream/kafka';
-import { parseSummary, scrapeToPoints } from '@heapstream/metric-model';
+import { scrapeToPoints } from '@heapstream/metric-model';
 import { processStats, quantile } from '@heapstream/observability';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
-import { KubeletClient } from './kubelet/kubelet-client.js';
+import { defaultWorkers } from './config.js';
+import { createNodeScraper } from './node-scrapers.js';
 import { ScrapePublisher } from './publish/scrape-publisher.js';
 import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
+import { StaticOwnership } from './sharding/ownership.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -30,6 +32,8 @@ interface Options {
   rounds: number;
   interval: number;
   concurrency: number;
+  workers: number;
+  replicas: number;
   brokers: string;
   compression: Compression;
   compressionLevel?: number;
@@ -61,7 +65,9 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
   try {
     log(`starting the simulator: ${o.nodes} nodes × ${o.podsPerNode} pods …`);
     const nodes = await waitForNodes(`http://127.0.0.1:${controlPort}`, o.nodes, simAlive);
-    const targets: KubeletTarget[] = nodes.map((n) => ({ node: n.name, host: n.address, port: n.port }));
+    // With --replicas k, this process is replica 0 of k (static shards, as SCRAPER_SHARDING=static).
+    const share = new StaticOwnership(0, o.replicas);
+    const targets: KubeletTarget[] = nodes.filter((n) => share.owns(n.name)).map((n) => ({ node: n.name, host: n.address, port: n.port }));
 
     const kafka = new Kafka({ clientId: 'scraper-bench', brokers: o.brokers.split(','), logLevel: logLevel.NOTHING });
     const topic = `bench-${process.pid}.${TOPICS.metricsRaw.name}`;
@@ -75,16 +81,27 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const publisher = new ScrapePublisher(producer, { topic, compression: compressionOf(kafkaConfig), maxRecordBytes: 16 * 1024 * 1024 });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(outDir, 'bench-token'), token);
-    const client = new KubeletClient({ mode: 'token', tokenFile: join(outDir, 'bench-token'), caFile: join(outDir, 'ca.crt'), insecureSkipVerify: false }, { maxBodyBytes: 64 << 20, maxSockets: o.concurrency });
+    // The service's own scrape path: worker threads (SCRAPER_WORKERS) fetch, parse and encode.
+    const nodeScraper = createNodeScraper({
+      access: { mode: 'token', tokenFile: join(outDir, 'bench-token'), caFile: join(outDir, 'ca.crt'), insecureSkipVerify: false },
+      client: { maxBodyBytes: 64 << 20, maxSockets: o.concurrency },
+      cluster: 'bench',
+      workers: o.workers,
+      logger: { error: (...a: unknown[]) => console.error(...a), info: () => undefined },
+    });
+    await nodeScraper.ready();
 
-    // Values are counted once per node (warm-up round) and reused while its pod count holds:
-    // scrapeToPoints is not on the scraper's path and would cost it ~0.8 ms per node here.
-    // The bench's simulator runs without churn, so a node's value count does not change.
-    const valuesOf = new Map<string, { pods: number; values: number }>();
-    const countValues = (node: string, scrape: Parameters<typeof scrapeToPoints>[0]): number => {
+    // Values are counted once per node, in the warm-up round (decoding the record is not on
+    // the scraper's path); the bench's simulator runs without churn, so the count holds.
+    const valuesOf = new Map<string, number>();
+    const countValues = (node: string, value: Buffer): number => {
       let known = valuesOf.get(node);
-      if (known?.pods !== scrape.pods.length) valuesOf.set(node, (known = { pods: scrape.pods.length, values: scrapeToPoints(scrape).length }));
-      return known.values;
+      if (known === undefined) {
+        const decoded = rawScrapeCodec.decode(value);
+        if (!decoded.ok) throw decoded.error;
+        valuesOf.set(node, (known = scrapeToPoints(decoded.value).length));
+      }
+      return known;
     };
     let values = 0;
     let failures = 0;
@@ -98,12 +115,12 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
       targets: () => targets,
       scrape: async (t, _roundStart, slot) => {
         try {
-          const res = await client.get(t, '/stats/summary', o.interval - 1_000);
-          const parsed = parseSummary(res.body, { cluster: 'bench', node: t.node, startedAt: res.startedAt, finishedAt: res.finishedAt });
-          bytes += res.body.length;
-          values += countValues(t.node, parsed.scrape);
-          await publisher.publish(parsed.scrape, slot);
-          nodeLatencies.push(Date.now() - res.startedAt);
+          const startedAt = Date.now();
+          const record = await nodeScraper.scrape(t, o.interval - 1_000);
+          bytes += record.bodyBytes;
+          values += countValues(t.node, record.value);
+          await publisher.publishEncoded(record, slot);
+          nodeLatencies.push(Date.now() - startedAt);
         } catch (err) {
           failures++;
           throw err;
@@ -121,6 +138,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     nodeLatencies.length = 0;
     reports.length = 0;
     const cpuBefore = processStats().cpuSeconds;
+    const mainCpuBefore = process.threadCpuUsage();
     const simCpuBefore = processStats(sim.pid!).cpuSeconds;
     let peakRss = 0;
     // process.memoryUsage.rss(), not processStats(): that lists /proc/self/fd, slow with thousands of sockets.
@@ -134,12 +152,16 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     clearInterval(sampler);
     await publisher.drain();
     const cpu = processStats().cpuSeconds - cpuBefore;
+    const mainCpuUsed = process.threadCpuUsage(mainCpuBefore);
+    const mainCpu = (mainCpuUsed.user + mainCpuUsed.system) / 1e6;
     const simCpu = processStats(sim.pid!).cpuSeconds - simCpuBefore;
     const durations = reports.map((r) => r.durationMs);
     const mem = process.memoryUsage();
     const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
     const rows: [string, string][] = [
       ['nodes × pods', `${o.nodes} × ${o.podsPerNode}`],
+      ['replica', o.replicas === 1 ? 'the only one: every node' : `1 of ${o.replicas}: ${targets.length} nodes`],
+      ['scrape workers', o.workers === 0 ? '0 (main thread)' : String(o.workers)],
       ['interval, compression', `${o.interval / 1000} s, ${o.compression}${o.compressionLevel !== undefined ? ` level ${o.compressionLevel}` : ''}`],
       ['rounds measured', String(o.rounds)],
       ['node scrapes ok / failed', `${nodeLatencies.length} / ${failures}`],
@@ -149,6 +171,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
       ['values/s (at this interval)', String(Math.round(values / o.rounds / (o.interval / 1000)))],
       ['kubelet bytes per round', `${(bytes / o.rounds / 1024 / 1024).toFixed(1)} MiB`],
       ['scraper CPU-s per round', (cpu / o.rounds).toFixed(2)],
+      ['  of which main thread (Kafka, schedule)', (mainCpu / o.rounds).toFixed(2)],
       ['scraper CPU-s per million values', (cpu / (values / 1e6)).toFixed(2)],
       ['scraper peak RSS', `${(peakRss / 1024 / 1024).toFixed(0)} MiB`],
       ['scraper heap total / external at end', `${mib(mem.heapTotal)} / ${mib(mem.external)} MiB`],
@@ -158,7 +181,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const width = Math.max(...rows.map(([k]) => k.length));
     log('');
     for (const [k, v] of rows) log(`${k.padEnd(width)}  ${v}`);
-    client.close();
+    await nodeScraper.close();
     await producer.disconnect();
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin.disconnect();
@@ -174,6 +197,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--rounds <n>', 'measured rounds', (v) => Number(v), 4)
     .option('--interval <ms>', 'scrape interval in ms', (v) => Number(v), 15_000)
     .option('--concurrency <n>', 'requests in flight (SCRAPER_CONCURRENCY)', (v) => Number(v), 64)
+    .option('--workers <n>', 'scrape worker threads (SCRAPER_WORKERS; default: one per CPU, at most 4)', (v) => Number(v), defaultWorkers())
+    .option('--replicas <k>', 'measure one replica of k (static sharding): it scrapes its ~1/k of the nodes', (v) => Number(v), 1)
     .option('--brokers <list>', 'Kafka', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
     .option('--compression <none|gzip|zstd>', 'Kafka record compression (KAFKA_COMPRESSION)', kafkaConfigSchema.shape.KAFKA_COMPRESSION.parse(undefined))
     .option('--compression-level <n>', 'KAFKA_COMPRESSION_LEVEL (default: the codec\'s)', (v) => Number(v))

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { kafkaConfigSchema } from '@heapstream/kafka';
 import { durationMs, flag } from '@heapstream/service-runtime';
@@ -20,6 +21,13 @@ export const scraperConfigSchema = kafkaConfigSchema
     SCRAPER_INTERVAL: durationMs('15s'),
     SCRAPER_TIMEOUT: durationMs('10s').describe('per-node request deadline; must be below the interval'),
     SCRAPER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64).describe('requests in flight; memory grows with it (about 3 MiB each for a 30-pod node)'),
+    SCRAPER_WORKERS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(defaultWorkers())
+      .describe('worker threads that fetch, parse and encode scrapes; 0 does it on the main thread (default: one per CPU, at most 4; 0 with one CPU)'),
     SCRAPER_JITTER: durationMs('1s').describe('node start times are spread over this much of each round'),
     SCRAPER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
     SCRAPER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024).describe("the broker's message.max.bytes or less"),
@@ -47,6 +55,11 @@ export const scraperConfigSchema = kafkaConfigSchema
       ctx.addIssue({ code: 'custom', path: ['SCRAPER_SHARD_INDEX'], message: `must be below SCRAPER_SHARD_COUNT (${c.SCRAPER_SHARD_COUNT})` });
     }
   });
+
+/** One worker per CPU the process may use (cgroup limits included), at most 4; none on a single CPU. */
+export function defaultWorkers(cpus = availableParallelism()): number {
+  return cpus < 2 ? 0 : Math.min(cpus, 4);
+}
 
 export type ScraperConfig = z.infer<typeof scraperConfigSchema>;
 

@@ -3,13 +3,14 @@ import { Gauge, Counter, Histogram } from 'prom-client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TOPICS } from '@heapstream/contracts';
 import { compressionOf, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
-import { parseSummary, ParseError } from '@heapstream/metric-model';
+import { ParseError } from '@heapstream/metric-model';
 import { OnceLogger, retryAtBoot, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { staticShardIndex, type ScraperConfig } from './config.js';
 import { NodeDirectory } from './discovery/node-directory.js';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
-import { KubeletClient, type KubeletAccess } from './kubelet/kubelet-client.js';
+import type { KubeletAccess } from './kubelet/kubelet-client.js';
 import { KubeletError } from './kubelet/kubelet-error.js';
+import { createNodeScraper, type NodeScraper } from './node-scrapers.js';
 import { RecordTooLargeError, ScrapePublisher } from './publish/scrape-publisher.js';
 import { RoundScheduler, type ConcurrencySlot, type RoundReport } from './schedule/round-scheduler.js';
 import { GroupOwnership, StaticOwnership, type NodeOwnership } from './sharding/ownership.js';
@@ -33,7 +34,7 @@ export interface ScraperDeps {
 export class Scraper {
   private readonly directory: NodeDirectory;
   private readonly ownership: NodeOwnership;
-  private readonly client: KubeletClient;
+  private readonly nodeScraper: NodeScraper;
   private readonly scheduler: RoundScheduler<KubeletTarget>;
   private readonly once: OnceLogger;
   private producer?: Producer;
@@ -60,7 +61,13 @@ export class Scraper {
       config.SCRAPER_SHARDING === 'static'
         ? new StaticOwnership(staticShardIndex(config), config.SCRAPER_SHARD_COUNT)
         : new GroupOwnership(kafka, { topic: config.HEAPSTREAM_TOPIC_PREFIX + SHARDS_TOPIC, groupId: `${config.HEAPSTREAM_TOPIC_PREFIX}heapstream-scraper-${config.HEAPSTREAM_CLUSTER_NAME}`, shards: config.SCRAPER_SHARDS, logger });
-    this.client = new KubeletClient(this.access(), { maxBodyBytes: config.SCRAPER_MAX_BODY_BYTES, maxSockets: config.SCRAPER_CONCURRENCY });
+    this.nodeScraper = createNodeScraper({
+      access: this.access(),
+      client: { maxBodyBytes: config.SCRAPER_MAX_BODY_BYTES, maxSockets: config.SCRAPER_CONCURRENCY },
+      cluster: config.HEAPSTREAM_CLUSTER_NAME,
+      workers: config.SCRAPER_WORKERS,
+      logger,
+    });
     this.scheduler = new RoundScheduler<KubeletTarget>({
       intervalMs: config.SCRAPER_INTERVAL,
       jitterMs: config.SCRAPER_JITTER,
@@ -116,6 +123,7 @@ export class Scraper {
   }
 
   async start(): Promise<void> {
+    await this.nodeScraper.ready();
     // Retriable broker errors at boot (a topic created a moment ago has no leader yet, a
     // broker restarting) are retried with backoff instead of failing the service.
     await retryAtBoot('scraper topics and producer', () => this.connectKafka(), { isRetryable: isRetryableKafkaError, logger: this.deps.logger });
@@ -162,25 +170,33 @@ export class Scraper {
   private async scrapeOne(target: KubeletTarget, slot: ConcurrencySlot): Promise<void> {
     const { config, metrics, logger } = this.deps;
     const started = process.hrtime.bigint();
+    let scraped = false;
     try {
-      const fetched = await this.client.get(target, '/stats/summary', config.SCRAPER_TIMEOUT);
+      const record = await this.nodeScraper.scrape(target, config.SCRAPER_TIMEOUT);
+      scraped = true;
       metrics.received.inc({ stage: this.stage });
-      const parsed = parseSummary(fetched.body, { cluster: config.HEAPSTREAM_CLUSTER_NAME, node: target.node, startedAt: fetched.startedAt, finishedAt: fetched.finishedAt });
-      if (parsed.issues.length > 0) {
-        metrics.discarded.inc({ stage: this.stage, reason: 'invalid-part' }, parsed.issues.length);
-        this.once.warn(target.node, 'parse-issues', { node: target.node, issues: parsed.issues.slice(0, 5), total: parsed.issues.length }, 'kubelet summary had invalid parts; they were skipped');
+      if (record.issueCount > 0) {
+        metrics.discarded.inc({ stage: this.stage, reason: 'invalid-part' }, record.issueCount);
+        this.once.warn(target.node, 'parse-issues', { node: target.node, issues: record.issues, total: record.issueCount }, 'kubelet summary had invalid parts; they were skipped');
       }
-      await this.publisher!.publish(parsed.scrape, slot);
+      await this.publisher!.publishEncoded(record, slot);
       metrics.sent.inc({ stage: this.stage });
       this.scrapes.inc({ result: 'ok' });
       this.lastSuccess.set(target.node, Date.now());
       this.once.recovered(target.node);
     } catch (err) {
-      const cause = err instanceof KubeletError ? err.failure : err instanceof ParseError ? 'invalid-payload' : err instanceof RecordTooLargeError ? 'record-too-large' : 'publish-failed';
+      // A body that is not a summary was still received (the worker parsed it).
+      if (err instanceof ParseError) metrics.received.inc({ stage: this.stage });
+      const cause =
+        err instanceof KubeletError ? err.failure
+        : err instanceof ParseError ? 'invalid-payload'
+        : err instanceof RecordTooLargeError ? 'record-too-large'
+        : scraped ? 'publish-failed'
+        : 'scrape-failed'; // neither the kubelet nor its body: e.g. a scrape worker died
       this.scrapes.inc({ result: cause });
       metrics.errors.inc({ stage: this.stage, type: cause });
       this.once.warn(target.node, cause, { node: target.node, address: `${target.host}:${target.port}`, cause }, (err as Error).message);
-      if (cause === 'publish-failed') logger.debug({ err }, 'publish failed');
+      if (cause === 'publish-failed' || cause === 'scrape-failed') logger.debug({ err }, cause);
       throw err;
     } finally {
       metrics.duration.observe({ stage: 'scrape-node' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -206,7 +222,7 @@ export class Scraper {
       await this.ownership.stop();
       await this.publisher?.drain();
       await this.producer?.disconnect();
-      this.client.close();
+      await this.nodeScraper.close();
     })());
   }
 }

@@ -1,31 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeletClient } from './kubelet-client.js';
 import { KubeletError } from './kubelet-error.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'kubelet-client-'));
-const f = (n: string) => join(dir, n);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-
-/** A CA, and a kubelet certificate for 127.0.0.1 signed by it. */
-function makePki(): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '1', '-subj', '/CN=test-ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('kubelet.key'), '-out', f('kubelet.csr'), '-subj', '/CN=kubelet');
-  writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', f('kubelet.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('kubelet.crt'), '-days', '1', '-extfile', f('ext'));
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('other.key'), '-out', f('other.crt'), '-days', '1', '-subj', '/CN=other-ca');
-  writeFileSync(f('token'), 'good-token\n');
-}
+import { makeKubeletPki } from './kubelet-pki.test-helper.js';
 
 let server: Server;
 let port: number;
 
+const { f } = makeKubeletPki();
+
 beforeAll(async () => {
-  makePki();
   server = createServer({ key: readFileSync(f('kubelet.key')), cert: readFileSync(f('kubelet.crt')) }, (req, res) => {
     if (req.headers.authorization !== 'Bearer good-token') return res.writeHead(401).end('Unauthorized');
     if (req.url === '/slow') return setTimeout(() => res.end('{}'), 2_000);

@@ -10,6 +10,12 @@ export type KubeletAccess =
   | { mode: 'client-cert'; certFile: string; keyFile: string; caFile?: string; insecureSkipVerify: boolean }
   | { mode: 'proxy'; kubeConfig: KubeConfig };
 
+export interface KubeletClientOptions {
+  maxBodyBytes: number;
+  /** Connections per kubelet (the agent's maxSockets). */
+  maxSockets: number;
+}
+
 export interface FetchResult {
   body: Buffer;
   startedAt: number;
@@ -36,7 +42,7 @@ export class KubeletClient {
   private tokenReadAt = 0;
   private proxyBase?: { origin: string; options: RequestOptions };
 
-  constructor(private readonly access: KubeletAccess, private readonly opts: { maxBodyBytes: number; maxSockets: number }) {
+  constructor(private readonly access: KubeletAccess, private readonly opts: KubeletClientOptions) {
     if (access.mode === 'proxy') {
       this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     } else {

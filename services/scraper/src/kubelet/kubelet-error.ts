@@ -5,11 +5,12 @@ export class KubeletError extends Error {
   constructor(
     readonly node: string,
     readonly failure: KubeletFailure,
-    message: string,
+    /** The cause and its fix, without the node prefix of `message`. */
+    readonly detail: string,
     /** HTTP status, when the kubelet answered. */
     readonly status?: number,
   ) {
-    super(`kubelet ${node}: ${message}`);
+    super(`kubelet ${node}: ${detail}`);
     this.name = 'KubeletError';
   }
 }

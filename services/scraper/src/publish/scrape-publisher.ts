@@ -51,10 +51,15 @@ export class ScrapePublisher {
   }
 
   publish(scrape: RawScrape, slot?: { release(): void }): Promise<void> {
-    const value = rawScrapeCodec.encode(scrape);
+    return this.publishEncoded({ node: scrape.node, value: rawScrapeCodec.encode(scrape), finishedAt: scrape.scrape.finishedAt }, slot);
+  }
+
+  /** Publishes a scrape already encoded with `rawScrapeCodec` (by a scrape worker). */
+  publishEncoded(record: { node: string; value: Buffer; finishedAt: number }, slot?: { release(): void }): Promise<void> {
+    const { node, value, finishedAt } = record;
     if (value.length > this.opts.maxRecordBytes) {
       return Promise.reject(
-        new RecordTooLargeError(`the scrape of node ${scrape.node} encodes to ${value.length} bytes, over SCRAPER_MAX_RECORD_BYTES (${this.opts.maxRecordBytes}); raise it together with the broker's message.max.bytes`),
+        new RecordTooLargeError(`the scrape of node ${node} encodes to ${value.length} bytes, over SCRAPER_MAX_RECORD_BYTES (${this.opts.maxRecordBytes}); raise it together with the broker's message.max.bytes`),
       );
     }
     const acknowledged = new Promise<void>((resolve, reject) => {
@@ -62,7 +67,7 @@ export class ScrapePublisher {
       // What is gathered goes first when this record would take the call over its byte limit.
       if (this.pendingBytes + value.length > this.maxSendBytes) this.flush();
       this.pending.push({
-        message: { key: nodeKey(scrape.node), value, headers: rawScrapeCodec.headers(), timestamp: String(scrape.scrape.finishedAt) },
+        message: { key: nodeKey(node), value, headers: rawScrapeCodec.headers(), timestamp: String(finishedAt) },
         bytes: value.length,
         done: (err) => {
           this.unacknowledgedBytes -= value.length;
