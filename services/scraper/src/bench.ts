@@ -1,10 +1,11 @@
 /**
  * Scraper benchmark (not a test): a simulator child process serves N nodes × P pods
- * on loopback without registering them; this process runs the scraper's hot path
- * (aligned rounds, kubelet client over TLS with a token, parser, batched idempotent
- * publishing to the real Kafka) for a number of rounds and prints one table.
+ * on loopback without registering them; this process runs the service's scrape path
+ * (aligned rounds, scrape workers or the main thread: kubelet client over TLS with a
+ * token, parser, encoder; batched idempotent publishing to the real Kafka) for a number
+ * of rounds and prints one table. `--replicas k` measures one replica of k.
  *
- *   ./heapstream bench scraper --nodes 5000 --pods-per-node 30 --rounds 6
+ *   ./heapstream bench scraper --nodes 5000 --pods-per-node 30 --rounds 6 [--workers 2] [--replicas 4]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { compressionOf, configureCompression, ensureTopics, kafkaConfigSchema, t
 import { scrapeToPoints } from '@heapstream/metric-model';
 import { processStats, quantile } from '@heapstream/observability';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
-import { defaultWorkers } from './config.js';
+import { defaultWorkers, scraperConfigSchema } from './config.js';
 import { createNodeScraper } from './node-scrapers.js';
 import { ScrapePublisher } from './publish/scrape-publisher.js';
 import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
@@ -34,6 +35,7 @@ interface Options {
   concurrency: number;
   workers: number;
   replicas: number;
+  jitter: number;
   brokers: string;
   compression: Compression;
   compressionLevel?: number;
@@ -110,7 +112,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
     const reports: RoundReport[] = [];
     const scheduler = new RoundScheduler<KubeletTarget>({
       intervalMs: o.interval,
-      jitterMs: Math.min(2_000, o.interval / 4),
+      jitterMs: o.jitter,
       concurrency: o.concurrency,
       targets: () => targets,
       scrape: async (t, _roundStart, slot) => {
@@ -162,7 +164,7 @@ export async function benchScraper(o: Options, log: (line: string) => void = con
       ['nodes × pods', `${o.nodes} × ${o.podsPerNode}`],
       ['replica', o.replicas === 1 ? 'the only one: every node' : `1 of ${o.replicas}: ${targets.length} nodes`],
       ['scrape workers', o.workers === 0 ? '0 (main thread)' : String(o.workers)],
-      ['interval, compression', `${o.interval / 1000} s, ${o.compression}${o.compressionLevel !== undefined ? ` level ${o.compressionLevel}` : ''}`],
+      ['interval, jitter, compression', `${o.interval / 1000} s, ${o.jitter / 1000} s, ${o.compression}${o.compressionLevel !== undefined ? ` level ${o.compressionLevel}` : ''}`],
       ['rounds measured', String(o.rounds)],
       ['node scrapes ok / failed', `${nodeLatencies.length} / ${failures}`],
       ['round time p50 / p99 / max', `${quantile(durations, 0.5)} / ${quantile(durations, 0.99)} / ${Math.max(...durations)} ms`],
@@ -198,6 +200,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--interval <ms>', 'scrape interval in ms', (v) => Number(v), 15_000)
     .option('--concurrency <n>', 'requests in flight (SCRAPER_CONCURRENCY)', (v) => Number(v), 64)
     .option('--workers <n>', 'scrape worker threads (SCRAPER_WORKERS; default: one per CPU, at most 4)', (v) => Number(v), defaultWorkers())
+    .option('--jitter <ms>', 'node start times spread over this much of each round (SCRAPER_JITTER)', (v) => Number(v), scraperConfigSchema.shape.SCRAPER_JITTER.parse(undefined))
     .option('--replicas <k>', 'measure one replica of k (static sharding): it scrapes its ~1/k of the nodes', (v) => Number(v), 1)
     .option('--brokers <list>', 'Kafka', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
     .option('--compression <none|gzip|zstd>', 'Kafka record compression (KAFKA_COMPRESSION)', kafkaConfigSchema.shape.KAFKA_COMPRESSION.parse(undefined))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@heapstream/service-runtime';
-import { scraperConfigSchema, staticShardIndex } from './config.js';
+import { defaultWorkers, scraperConfigSchema, staticShardIndex } from './config.js';
 import { kubeletTarget } from './discovery/kubelet-target.js';
 import { RoundScheduler } from './schedule/round-scheduler.js';
 import { ownerOf } from './sharding/rendezvous.js';
@@ -45,6 +45,13 @@ describe('config', () => {
   it('rejects unknown address types and requires a client cert in client-cert mode', () => {
     expect(() => loadConfig(scraperConfigSchema, { ...base, SCRAPER_ADDRESS_TYPES: 'InternalIP,Bogus' })).toThrow(/SCRAPER_ADDRESS_TYPES/);
     expect(() => loadConfig(scraperConfigSchema, { ...base, KUBELET_AUTH: 'client-cert' })).toThrow(/KUBELET_CLIENT_CERT_FILE/);
+  });
+  it('takes SCRAPER_WORKERS as a count or auto: one worker per CPU, at most 4, none on one CPU', () => {
+    expect(loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: '3' }).SCRAPER_WORKERS).toBe(3);
+    expect(loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: '0' }).SCRAPER_WORKERS).toBe(0);
+    expect(loadConfig(scraperConfigSchema, base).SCRAPER_WORKERS).toBe(defaultWorkers());
+    expect([1, 2, 3, 16].map((cpus) => defaultWorkers(cpus))).toEqual([0, 2, 3, 4]);
+    expect(() => loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: 'many' })).toThrow(/SCRAPER_WORKERS/);
   });
   it('takes the shard index from the StatefulSet ordinal', () => {
     expect(staticShardIndex({ POD_NAME: 'heapstream-scraper-3' })).toBe(3);
