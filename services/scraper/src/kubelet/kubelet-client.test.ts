@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createServer, type Server } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeletClient } from './kubelet-client.js';
@@ -9,6 +11,9 @@ let server: Server;
 let port: number;
 
 const { f } = makeKubeletPki();
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 beforeAll(async () => {
   server = createServer({ key: readFileSync(f('kubelet.key')), cert: readFileSync(f('kubelet.crt')) }, (req, res) => {
@@ -73,6 +78,17 @@ describe('KubeletClient', () => {
   it('skips verification only when told to', async () => {
     const res = await client({ caFile: f('other.crt'), insecure: true }).get({ node: 'n1', host: 'localhost', port }, '/stats/summary', 2_000);
     expect(res.body.length).toBeGreaterThan(0);
+  });
+
+  it('keeps no body alive through an idle kept-alive connection', async () => {
+    const c = client();
+    // In a function of its own, so that nothing on this stack still refers to the body.
+    const fetchBody = async () => new WeakRef((await c.get({ node: 'n1', host: '127.0.0.1', port }, '/stats/summary', 2_000)).body);
+    const body = await fetchBody();
+    await new Promise((r) => setImmediate(r)); // a WeakRef target lives at least until the job ends
+    collectGarbage();
+    expect(body.deref()).toBeUndefined();
+    c.close();
   });
 
   it('gives up at the deadline, on a refused connection and on an oversized body', async () => {

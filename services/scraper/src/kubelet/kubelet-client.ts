@@ -92,13 +92,24 @@ export class KubeletClient {
     }
     const startedAt = Date.now();
     return new Promise<FetchResult>((resolve, reject) => {
-      const fail = (err: KubeletError) => {
+      // The listeners below reach the caller only through `outcome`, emptied once settled:
+      // a kept-alive socket holds on to its last response, its listeners and all they can
+      // reach until its next request, and through `resolve` that was the whole body —
+      // with the chunks, ~140 KiB per idle kubelet connection between rounds.
+      const outcome: { resolve?: (r: FetchResult) => void; reject?: (e: KubeletError) => void } = { resolve, reject };
+      const settle = (result: FetchResult | KubeletError) => {
+        const { resolve: ok, reject: ko } = outcome;
+        outcome.resolve = outcome.reject = undefined;
         clearTimeout(deadline);
+        if (result instanceof KubeletError) ko?.(result);
+        else ok?.(result);
+      };
+      const fail = (err: KubeletError) => {
+        settle(err);
         req.destroy();
-        reject(err);
       };
       const req = request(url, { ...options, method: 'GET', headers: { ...options.headers, accept: 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
+        let chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
@@ -106,11 +117,10 @@ export class KubeletClient {
           else chunks.push(chunk);
         });
         res.on('end', () => {
-          clearTimeout(deadline);
-          const body = Buffer.concat(chunks);
+          const body = Buffer.concat(chunks, size);
+          chunks = [];
           const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) reject(classifyHttpStatus(target.node, status, path, body.toString('utf8')));
-          else resolve({ body, startedAt, finishedAt: Date.now() });
+          settle(status < 200 || status >= 300 ? classifyHttpStatus(target.node, status, path, body.toString('utf8')) : { body, startedAt, finishedAt: Date.now() });
         });
         res.on('error', (err) => fail(classifyNetworkError(target.node, target.host, target.port, err)));
       });
