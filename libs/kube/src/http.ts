@@ -113,16 +113,28 @@ export class KubeHttp {
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     await this.refreshAuth();
     return new Promise<T>((resolve, reject) => {
+      // The listeners reach the caller only through `outcome`, emptied once settled: a
+      // kept-alive socket holds on to its last response and its listeners until its next
+      // request, and through `resolve` they would hold the whole parsed answer (a LIST).
+      const outcome: { resolve?: (v: T) => void; reject?: (e: Error) => void } = { resolve, reject };
+      const settle = (err: Error | undefined, value?: T) => {
+        const { resolve: ok, reject: ko } = outcome;
+        outcome.resolve = outcome.reject = undefined;
+        if (err) ko?.(err);
+        else ok?.(value as T);
+      };
+      const fail = (err: Error) => settle(err);
       this.open(
         method,
         path,
         { timeoutMs: 30_000, ...opts },
         (res) => {
-          const chunks: Buffer[] = [];
+          let chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
+          res.on('error', fail);
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
+            chunks = [];
             const status = res.statusCode ?? 0;
             let json: unknown;
             try {
@@ -130,11 +142,11 @@ export class KubeHttp {
             } catch {
               json = undefined;
             }
-            if (status >= 200 && status < 300) resolve(json as T);
-            else reject(statusError(status, json, `${method} ${path}`, text));
+            if (status >= 200 && status < 300) settle(undefined, json as T);
+            else settle(statusError(status, json, `${method} ${path}`, text));
           });
         },
-        reject,
+        fail,
       );
     });
   }
