@@ -107,7 +107,7 @@ describe('scraper against simulated kubelets, the real API server and Kafka', ()
     await sim.stopNode(hung, 'hang');
     await sim.stopNode(refusing, 'refuse');
     const sink = await collect(prefix);
-    const name = startScraper('scraper-a', prefix);
+    const name = startScraper('scraper-a', prefix, { SCRAPER_WORKERS: '2' }); // scrapes in worker threads, whatever this machine's CPUs
     const started = Date.now();
     // The other tests need every node answering again, whatever happens here.
     try {
@@ -166,8 +166,9 @@ describe('scraper against simulated kubelets, the real API server and Kafka', ()
     const prefix = `${run}-c.`;
     await createTopics(kafka, [{ topic: prefix + TOPICS.metricsRaw.name, numPartitions: 3 }]);
     const sink = await collect(prefix);
-    const a = startScraper('scraper-c1', prefix);
-    const b = startScraper('scraper-c2', prefix);
+    // One replica scrapes in worker threads, the other on its main thread: the same contract either way.
+    const a = startScraper('scraper-c1', prefix, { SCRAPER_WORKERS: '2' });
+    const b = startScraper('scraper-c2', prefix, { SCRAPER_WORKERS: '0' });
     await group.waitReady(a, 60_000);
     await group.waitReady(b, 60_000);
     const okCount = async (n: string) => Number(/heapstream_scraper_scrapes_total\{result="ok",service="scraper"\} (\d+)/.exec(await (await fetch(`${group.url(n)}/metrics`)).text())?.[1] ?? 0);
