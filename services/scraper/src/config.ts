@@ -23,9 +23,9 @@ export const scraperConfigSchema = kafkaConfigSchema
     SCRAPER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64).describe('requests in flight; memory grows with it (about 3 MiB each for a 30-pod node)'),
     SCRAPER_WORKERS: z
       .union([z.literal('auto'), z.coerce.number().int().min(0).max(64)])
-      .default('auto')
+      .default(0)
       .transform((v) => (v === 'auto' ? defaultWorkers() : v))
-      .describe('worker threads that fetch, parse and encode scrapes; 0: on the main thread; auto: one per CPU the process may use, at most 4, and 0 with one CPU'),
+      .describe('worker threads that fetch, parse and encode scrapes; 0: on the main thread (cheapest with 2 CPUs or fewer); auto: one per CPU the process may use, at most 4, and 0 with one CPU'),
     SCRAPER_JITTER: durationMs('1s').describe('node start times are spread over this much of each round'),
     SCRAPER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
     SCRAPER_MAX_RECORD_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024).describe("the broker's message.max.bytes or less"),

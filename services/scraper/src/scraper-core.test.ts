@@ -46,10 +46,11 @@ describe('config', () => {
     expect(() => loadConfig(scraperConfigSchema, { ...base, SCRAPER_ADDRESS_TYPES: 'InternalIP,Bogus' })).toThrow(/SCRAPER_ADDRESS_TYPES/);
     expect(() => loadConfig(scraperConfigSchema, { ...base, KUBELET_AUTH: 'client-cert' })).toThrow(/KUBELET_CLIENT_CERT_FILE/);
   });
-  it('takes SCRAPER_WORKERS as a count or auto: one worker per CPU, at most 4, none on one CPU', () => {
+  it('takes SCRAPER_WORKERS as a count (default 0) or auto: one worker per CPU, at most 4, none on one CPU', () => {
     expect(loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: '3' }).SCRAPER_WORKERS).toBe(3);
     expect(loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: '0' }).SCRAPER_WORKERS).toBe(0);
-    expect(loadConfig(scraperConfigSchema, base).SCRAPER_WORKERS).toBe(defaultWorkers());
+    expect(loadConfig(scraperConfigSchema, base).SCRAPER_WORKERS).toBe(0);
+    expect(loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: 'auto' }).SCRAPER_WORKERS).toBe(defaultWorkers());
     expect([1, 2, 3, 16].map((cpus) => defaultWorkers(cpus))).toEqual([0, 2, 3, 4]);
     expect(() => loadConfig(scraperConfigSchema, { ...base, SCRAPER_WORKERS: 'many' })).toThrow(/SCRAPER_WORKERS/);
   });

@@ -166,9 +166,8 @@ describe('scraper against simulated kubelets, the real API server and Kafka', ()
     const prefix = `${run}-c.`;
     await createTopics(kafka, [{ topic: prefix + TOPICS.metricsRaw.name, numPartitions: 3 }]);
     const sink = await collect(prefix);
-    // One replica scrapes in worker threads, the other on its main thread: the same contract either way.
-    const a = startScraper('scraper-c1', prefix, { SCRAPER_WORKERS: '2' });
-    const b = startScraper('scraper-c2', prefix, { SCRAPER_WORKERS: '0' });
+    const a = startScraper('scraper-c1', prefix);
+    const b = startScraper('scraper-c2', prefix);
     await group.waitReady(a, 60_000);
     await group.waitReady(b, 60_000);
     const okCount = async (n: string) => Number(/heapstream_scraper_scrapes_total\{result="ok",service="scraper"\} (\d+)/.exec(await (await fetch(`${group.url(n)}/metrics`)).text())?.[1] ?? 0);
