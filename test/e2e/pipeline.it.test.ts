@@ -65,6 +65,21 @@ async function closedWindows(p: LocalPipeline): Promise<number> {
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
+/**
+ * Whether the stored occurrences already reach past their first minute's settling point (the
+ * comparison in step 7 needs one such minute). Under a loaded machine the event-watcher can
+ * start well after the scraper, so windows alone do not say that events have run long enough.
+ */
+async function eventsSettledAMinute(p: LocalPipeline): Promise<boolean> {
+  const res = await fetch(`${env.INFLUX_URL}/query`, { method: 'POST', body: new URLSearchParams({ db: p.database, q: `SELECT min("observed_at"), max("observed_at") FROM "raw"."events" WHERE "cluster_name" = '${p.cluster}'` }) });
+  const body = (await res.json()) as { results: { series?: { values: number[][] }[] }[] };
+  const [, first, last] = body.results[0]?.series?.[0]?.values[0] ?? [];
+  return first !== undefined && last !== undefined && eventMinuteSettled(first - (first % 60_000), last);
+}
+
+/** A minute's event counters are final once occurrences are seen well past its end (window lateness 10 s, plus margin). */
+const eventMinuteSettled = (minute: number, lastOccurrence: number) => minute + 60_000 + 10_000 + 30_000 < lastOccurrence;
+
 const decodeRaw = (b: Buffer) => {
   const r = rawScrapeCodec.decode(b);
   return r.ok ? r.value : undefined;
@@ -272,7 +287,7 @@ async function compare(p: LocalPipeline, opts: { everyServedSampleScraped: boole
     const key = `${r.tags.namespace_name}/${r.tags.reason}/${r.time - (r.time % 60_000)}`;
     occurrences.set(key, (occurrences.get(key) ?? 0) + 1);
   }
-  const settled = (minute: number) => minute + 60_000 + 10_000 + 30_000 < lastOccurrence;
+  const settled = (minute: number) => eventMinuteSettled(minute, lastOccurrence);
   await waitFor('event counters for every settled minute', async () => {
     forgetTagKeys();
     counted = new Map();
@@ -293,6 +308,7 @@ describe('the whole pipeline end to end', () => {
     const p = await runPipeline('e2e');
     // Run until every node has two closed 1m windows stored.
     await waitFor('two closed 1m windows per node', async () => (await closedWindows(p)) >= 6, { timeoutMs: 300_000, intervalMs: 5_000, alive: () => p.group.isAlive('aggregator') });
+    await waitFor('events stored past a settled minute', () => eventsSettledAMinute(p), { timeoutMs: 300_000, intervalMs: 5_000 });
     await finishIntake(p);
     await compare(p, { everyServedSampleScraped: true });
     await p.stop();
@@ -310,6 +326,7 @@ describe('the whole pipeline end to end', () => {
       await waitFor(`flow after ${name} restarted`, async () => (await storedSince(p, crashedAt)) >= 6, { timeoutMs: 240_000, intervalMs: 2_000 });
     }
     await waitFor('a closed 1m window per node', async () => (await closedWindows(p)) >= 3, { timeoutMs: 300_000, intervalMs: 5_000 });
+    await waitFor('events stored past a settled minute', () => eventsSettledAMinute(p), { timeoutMs: 300_000, intervalMs: 5_000 });
     await finishIntake(p);
     await compare(p, { everyServedSampleScraped: false });
     await p.stop();
