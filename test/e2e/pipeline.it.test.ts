@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { metricPointBatchCodec, rawScrapeCodec, TOPICS, type MetricPoint, type MetricPointBatch, type RawScrape } from '@heapstream/contracts';
 import { scrapeToPoints } from '@heapstream/metric-model';
 import { startLocalPipeline, type LocalPipeline } from '@heapstream/infra';
-import { testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
+import { readCommitted, testEnv, testKafka, uniqueName, waitFor } from '@heapstream/testing';
 import { forgetTagKeys, influxRows, pointKey, servedSamples } from './compare.js';
 
 /*
@@ -21,35 +21,12 @@ afterAll(async () => {
   for (const p of started) await p.stop();
 });
 
-/** Every committed record of a topic, read to the end offsets seen at the start. */
+/** Every committed record of a topic, decoded (undecodable ones left out). */
 async function readAll<T>(topic: string, decode: (b: Buffer) => T | undefined): Promise<{ key: string; value: T }[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
-  const out: { key: string; value: T }[] = [];
-  if (pending.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName('e2e-read'), readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  // Transaction markers never reach eachMessage, but every processed batch reports its last offset.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const end = pending.get(payload.partition);
-    if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
-    if (pending.size === 0) done();
+  return (await readCommitted(kafka, topic)).flatMap((m) => {
+    const value = decode(m.value);
+    return value === undefined ? [] : [{ key: m.key ?? '', value }];
   });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const v = decode(message.value ?? Buffer.alloc(0));
-      if (v !== undefined) out.push({ key: message.key?.toString() ?? '', value: v });
-    },
-  });
-  await finished;
-  await consumer.disconnect();
-  return out;
 }
 
 /** Raw points of this pipeline's cluster stored after `since` (proves the chain is flowing). */

@@ -85,3 +85,36 @@ export async function readTopic(kafka: Kafka, topic: string, until: (messages: {
   await consumer.disconnect();
   return messages;
 }
+
+/**
+ * Every committed record of a topic (read_committed), up to the end offsets seen at the
+ * start. Transaction markers and aborted records never reach the reader, but every
+ * processed batch reports its last offset, which says when a partition is done.
+ */
+export async function readCommitted(kafka: Kafka, topic: string): Promise<{ key: string | null; value: Buffer; partition: number; offset: string }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+  const out: { key: string | null; value: Buffer; partition: number; offset: string }[] = [];
+  if (pending.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: uniqueName('read-committed'), readUncommitted: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = pending.get(payload.partition);
+      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
+      if (pending.size === 0) done();
+    });
+    await consumer.run({
+      eachMessage: async ({ message, partition }) => void out.push({ key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), partition, offset: message.offset }),
+    });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { deadLetterCodec, toPayload } from '@heapstream/contracts';
-import { compressionOf, isRetryableKafkaError, splitSends, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { compressionOf, connectFenced, isRetryableKafkaError, splitSends, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import { retryAtBoot, type Logger, type StageMetrics } from '@heapstream/observability';
 
 /** What every owned input partition has: the producer that fences other owners, and how far its checkpoint reaches. */
@@ -92,9 +92,10 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
 
   private async open(partition: number): Promise<Run> {
     const producer = this.base.kafka.producer({ transactionalId: this.base.transactionalId(partition), idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
-    // Connecting initialises the transactional id: the previous owner is fenced and its open transaction aborted.
-    await producer.connect();
     try {
+      // Fenced before the checkpoint and the committed offset are read: a previous owner
+      // can no longer commit output this restore does not see.
+      await connectFenced(producer);
       const run = await this.restore(partition, producer);
       this.runs.set(partition, run);
       return run;

@@ -5,7 +5,7 @@ import {
   parseCheckpointKey,
   type EncodedMessage,
 } from '@heapstream/contracts';
-import { CompactedStore } from '@heapstream/kafka';
+import { CompactedStore, connectFenced } from '@heapstream/kafka';
 import { EmittedLedger } from '../core/ledger.js';
 import type { CheckpointState, EventOutput, OutputBatch } from './event-output.js';
 
@@ -46,11 +46,8 @@ export class KafkaEventOutput implements EventOutput {
       // commit; the client's default 300 ms first retry would add that to every flush.
       retry: { initialRetryTime: 20, maxRetryTime: 5_000, retries: 10 },
     });
-    await producer.connect();
-    // The first transaction runs InitProducerId: it bumps the epoch (fencing older
-    // producers with this id) and completes or aborts whatever they left open.
-    const fence = await producer.transaction();
-    await fence.abort();
+    // Older producers with this id are fenced and what they left open is finished.
+    await connectFenced(producer);
     this.producer = producer;
   }
 
