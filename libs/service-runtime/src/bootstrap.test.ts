@@ -1,4 +1,6 @@
 import { Controller, Get, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { EventPattern, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HealthRegistry } from '@heapstream/observability';
@@ -77,6 +79,65 @@ describe('startService', () => {
       await Promise.all([service.shutdown(), service.shutdown()]);
     }
     expect(flushed).toEqual(['flushed']);
+  });
+
+  it("hands a message handler's error to its transport as thrown, so kafkajs can tell a rebalance", async () => {
+    class RebalanceError extends Error {
+      readonly type = 'REBALANCE_IN_PROGRESS';
+    }
+    const thrown = new RebalanceError('The group is rebalancing, so a rejoin is needed');
+
+    @Controller('failing')
+    class FailingController {
+      @EventPattern('topic')
+      handle(_data: unknown): void {
+        throw thrown;
+      }
+      @Get()
+      get(): void {
+        throw new Error('a bug');
+      }
+    }
+    @Module({ controllers: [FailingController] })
+    class FailingModule {}
+
+    /** A transport that delivers one message on demand, as KafkaBatchTransport delivers a batch. */
+    class OnDemandTransport extends Server implements CustomTransportStrategy {
+      listen(callback: () => void): void {
+        callback();
+      }
+      close(): void {}
+      on(): never {
+        throw new Error('no events');
+      }
+      unwrap<T>(): T {
+        return undefined as T;
+      }
+      async deliver(pattern: string, data: unknown): Promise<unknown> {
+        const handler = this.getHandlerByPattern(pattern)!;
+        return lastValueFrom(this.transformToObservable(await handler(data)), { defaultValue: undefined });
+      }
+    }
+
+    const transport = new OnDemandTransport();
+    const service = await startService(
+      { name: 'rpc', configSchema: z.object({}), module: () => FailingModule, transports: () => [transport] },
+      { HEAPSTREAM_HTTP_PORT: '0', LOG_LEVEL: 'fatal' },
+      { handleSignals: false },
+    );
+    try {
+      const err = await transport.deliver('topic', {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBe(thrown);
+      // HTTP keeps Nest's default answer.
+      const http = await fetch(`${service.url}/failing`);
+      expect(http.status).toBe(500);
+      expect(await http.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
+    } finally {
+      await service.shutdown();
+    }
   });
 
   it('fails at boot naming the variable when the shared config is bad', async () => {

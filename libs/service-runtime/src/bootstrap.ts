@@ -6,6 +6,7 @@ import { createLogger, HealthRegistry, StageMetrics, type Logger } from '@heapst
 import type { z } from 'zod';
 import { baseConfigSchema, ConfigError, loadConfig } from './config.js';
 import { RuntimeModule } from './runtime.module.js';
+import { RethrowRpcErrors } from './rpc-errors.js';
 
 /** Nest's own log lines, as structured JSON through the service's logger. */
 class NestPinoLogger implements LoggerService {
@@ -58,6 +59,8 @@ export async function startService<S extends z.ZodType>(def: ServiceDefinition<S
 
   const app = await NestFactory.create(ServiceModule, { logger: new NestPinoLogger(logger), abortOnError: false });
   const transports = def.transports?.(app, ctx) ?? [];
+  // Before the transports connect: their handlers take the app's filters as they register.
+  app.useGlobalFilters(new RethrowRpcErrors(app.getHttpAdapter()));
   for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(base.HEAPSTREAM_HTTP_PORT, base.HEAPSTREAM_HTTP_HOST);
