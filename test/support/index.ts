@@ -109,8 +109,14 @@ export async function readCommitted(kafka: Kafka, topic: string): Promise<{ key:
       if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
       if (pending.size === 0) done();
     });
+    // A redelivery (the reader's own rebalance or fetch retry) is not a second record.
+    const seen = new Set<string>();
     await consumer.run({
-      eachMessage: async ({ message, partition }) => void out.push({ key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), partition, offset: message.offset }),
+      eachMessage: async ({ message, partition }) => {
+        if (seen.has(`${partition}/${message.offset}`)) return;
+        seen.add(`${partition}/${message.offset}`);
+        out.push({ key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), partition, offset: message.offset });
+      },
     });
     await finished;
   } finally {
