@@ -19,21 +19,22 @@ export interface PartitionRange {
 export async function readPartitionRanges(kafka: Kafka, topic: string, ranges: readonly PartitionRange[], onMessage: (partition: number, m: KafkaMessage) => void): Promise<number> {
   const pending = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
   if (pending.size === 0) return 0;
-  // A throwaway group whose committed offsets are the `from`s: the consumer starts exactly
-  // there (no seek racing the first fetch); other partitions start at their end and bring nothing.
+  /** Per partition, the next offset wanted: every record is handed over once, in order, even if one is fetched twice. */
+  const next = new Map([...pending].map(([partition, r]) => [partition, r.from]));
+  // A throwaway group of one member. Its position is set when it joins, before its first
+  // fetch (kafkajs emits GROUP_JOIN before it starts fetching, and the first fetch applies
+  // the seek). kafkajs's admin.setOffsets would cost ~5 s here: it runs a paused consumer
+  // until its first (long-polling) fetch.
   const groupId = `heapstream-read-${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.setOffsets({ groupId, topic, partitions: [...pending.values()].map((r) => ({ partition: r.partition, offset: r.from.toString() })) });
-  } finally {
-    await admin.disconnect();
-  }
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, readUncommitted: false });
+  // A short fetch wait: the ranges end at offsets already written, so there is nothing to wait for.
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, readUncommitted: false, maxWaitTimeInMs: 100 });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const [partition, offset] of next) if (pending.has(partition)) consumer.seek({ topic, partition, offset: offset.toString() });
+  });
   let read = 0;
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       // Done per partition when a processed batch reaches `to`. Batches that hold only
       // transaction markers never reach eachBatch, but they do emit END_BATCH_PROCESS.
@@ -48,13 +49,16 @@ export async function readPartitionRanges(kafka: Kafka, topic: string, ranges: r
           eachBatch: async ({ batch }) => {
             const range = pending.get(batch.partition);
             if (!range) return;
+            let at = next.get(batch.partition)!;
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
-              if (offset < range.from) continue;
+              if (offset < at) continue;
               if (offset >= range.to) break;
               read++;
               onMessage(batch.partition, m);
+              at = offset + 1n;
             }
+            next.set(batch.partition, at);
           },
         })
         .catch(reject);
