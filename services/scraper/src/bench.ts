@@ -19,7 +19,7 @@ import { compressionOf, configureCompression, ensureTopics, kafkaConfigSchema, t
 import { scrapeToPoints } from '@heapstream/metric-model';
 import { processStats, quantile } from '@heapstream/observability';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
-import { defaultWorkers, scraperConfigSchema } from './config.js';
+import { scraperConfigSchema } from './config.js';
 import { createNodeScraper } from './node-scrapers.js';
 import { ScrapePublisher } from './publish/scrape-publisher.js';
 import { RoundScheduler, type RoundReport } from './schedule/round-scheduler.js';
@@ -199,7 +199,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--rounds <n>', 'measured rounds', (v) => Number(v), 4)
     .option('--interval <ms>', 'scrape interval in ms', (v) => Number(v), 15_000)
     .option('--concurrency <n>', 'requests in flight (SCRAPER_CONCURRENCY)', (v) => Number(v), 64)
-    .option('--workers <n>', 'scrape worker threads (SCRAPER_WORKERS; default: one per CPU, at most 4)', (v) => Number(v), defaultWorkers())
+    .option('--workers <n|auto>', 'scrape worker threads, as SCRAPER_WORKERS (default: the service\'s, 0 = main thread)', (v) => scraperConfigSchema.shape.SCRAPER_WORKERS.parse(v), scraperConfigSchema.shape.SCRAPER_WORKERS.parse(undefined))
     .option('--jitter <ms>', 'node start times spread over this much of each round (SCRAPER_JITTER)', (v) => Number(v), scraperConfigSchema.shape.SCRAPER_JITTER.parse(undefined))
     .option('--replicas <k>', 'measure one replica of k (static sharding): it scrapes its ~1/k of the nodes', (v) => Number(v), 1)
     .option('--brokers <list>', 'Kafka', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
