@@ -146,9 +146,11 @@ async function startAll(
     ...(simControlUrl ? { simControlUrl } : {}),
     ports,
     async stop(progress = () => undefined) {
-      // Intake first (scraper, event-watcher), then the stages that flush.
+      // Intake first (scraper, event-watcher), then the stages that flush. A Ctrl-C in a
+      // terminal reaches the services too (one process group): those already stopped by it
+      // are reported all the same.
       for (const name of ['scraper', 'event-watcher', 'aggregator', 'storage-writer', 'simulator']) {
-        if (!group.isAlive(name)) continue;
+        if (!group.has(name)) continue;
         const code = await group.stop(name);
         progress(`${name}: stopped${code ? ` (exit ${code})` : ''}`);
       }

@@ -59,6 +59,11 @@ export class ProcessGroup {
     return `http://127.0.0.1:${r.spec.port}`;
   }
 
+  /** Whether `name` was started (it may have exited since). */
+  has(name: string): boolean {
+    return this.running.has(name);
+  }
+
   isAlive(name: string): boolean {
     const r = this.running.get(name);
     return !!r && r.child.exitCode === null && r.child.signalCode === null;
