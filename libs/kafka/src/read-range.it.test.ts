@@ -7,11 +7,13 @@ describe('readPartitionRanges against Kafka', () => {
 
   it('hands over exactly the committed records of each range, once and in order, aborted ones and markers skipped', async () => {
     const topic = uniqueName('read-range');
-    await createTopics(kafka, [{ topic, numPartitions: 2 }]);
+    await createTopics(kafka, [{ topic, numPartitions: 3 }]);
     // Partition 0: plain records v0..v19 at offsets 0..19.
     const plain = kafka.producer();
     await plain.connect();
     await plain.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `v${i}` })) });
+    // Partition 2: records outside every range.
+    await plain.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ partition: 2, value: `other${i}` })) });
     await plain.disconnect();
     // Partition 1: transactions, committed, aborted, committed: each leaves a marker that takes an offset.
     const txnal = kafka.producer({ transactionalId: uniqueName('read-range-txn'), idempotent: true, maxInFlightRequests: 1 });
@@ -29,6 +31,7 @@ describe('readPartitionRanges against Kafka', () => {
     const end1 = BigInt(ends.find((e) => e.partition === 1)!.high);
     expect(end1).toBe(8n); // a b marker x y marker c marker
 
+    // The seek must take effect: a partition that started at its end would bring nothing and never finish.
     const got: string[] = [];
     const read = await readPartitionRanges(kafka, topic, [{ partition: 0, from: 5n, to: 15n }, { partition: 1, from: 0n, to: end1 }], (partition, m) => got.push(`${partition}:${m.offset}:${m.value?.toString()}`));
 
@@ -36,6 +39,7 @@ describe('readPartitionRanges against Kafka', () => {
     expect(read).toBe(expected.length);
     expect(got.filter((g) => g.startsWith('0:'))).toEqual(expected.filter((g) => g.startsWith('0:')));
     expect(got.filter((g) => g.startsWith('1:'))).toEqual(expected.filter((g) => g.startsWith('1:')));
+    expect(got.filter((g) => g.startsWith('2:'))).toEqual([]);
   });
 
   it('reads nothing for empty ranges', async () => {
