@@ -81,7 +81,10 @@ function exactRounds(records: RawScrape[], expected: string[], since: number): n
 beforeAll(async () => {
   sim = await startSimulator({
     kubeconfig: env.KUBECONFIG,
-    nodes: 5,
+    // Enough nodes that each of two replicas owns some: with 16 shards split 8/8, all of
+    // n nodes fall in one replica's half with probability 2^(1-n) (5 nodes: 1 run in 16,
+    // and the two-replica test then waited for a replica that had nothing to scrape).
+    nodes: 12,
     podsPerNode: 3,
     namePrefix: run,
     addressOctet: 150 + Math.floor(Math.random() * 90),
