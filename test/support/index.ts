@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { waitForLeaders } from '@heapstream/kafka';
+import { readPartitionRanges, waitForLeaders } from '@heapstream/kafka';
 import pino from 'pino';
 // Test-time tools (local servers, child processes, the simulator) reach service tests through
 // this module, so production code in services never depends on tools.
@@ -88,39 +88,15 @@ export async function readTopic(kafka: Kafka, topic: string, until: (messages: {
 
 /**
  * Every committed record of a topic (read_committed), up to the end offsets seen at the
- * start. Transaction markers and aborted records never reach the reader, but every
- * processed batch reports its last offset, which says when a partition is done.
+ * start, once per offset: libs/kafka's range reader over each partition's whole range.
  */
 export async function readCommitted(kafka: Kafka, topic: string): Promise<{ key: string | null; value: Buffer; partition: number; offset: string }[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
   const out: { key: string | null; value: Buffer; partition: number; offset: string }[] = [];
-  if (pending.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName('read-committed'), readUncommitted: false });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = pending.get(payload.partition);
-      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
-      if (pending.size === 0) done();
-    });
-    // A redelivery (the reader's own rebalance or fetch retry) is not a second record.
-    const seen = new Set<string>();
-    await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        if (seen.has(`${partition}/${message.offset}`)) return;
-        seen.add(`${partition}/${message.offset}`);
-        out.push({ key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), partition, offset: message.offset });
-      },
-    });
-    await finished;
-  } finally {
-    await consumer.disconnect();
-  }
+  await readPartitionRanges(kafka, topic, ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })), (partition, m) =>
+    out.push({ key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), partition, offset: m.offset }),
+  );
   return out;
 }
