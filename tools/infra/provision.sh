@@ -111,11 +111,25 @@ provision_kube() {
   say "kube-apiserver/kubectl $KUBERNETES_VERSION: ready"
 }
 
+# The comparison yardstick of `heapstream bench pipeline --vs telegraf`, not a server the
+# pipeline needs: only inputs.kubernetes and outputs.influxdb (Telegraf's custom build tags).
+provision_telegraf() {
+  local dir="$CACHE/telegraf-$TELEGRAF_VERSION"
+  stamp_ok "$dir" "$TELEGRAF_VERSION" && { say "telegraf $TELEGRAF_VERSION: cached"; return; }
+  need go "install Go >= 1.25"
+  rm -rf "$dir"; mkdir -p "$dir/bin"
+  run_logged telegraf env CGO_ENABLED=0 GOBIN="$dir/bin" \
+    go install -tags custom,inputs.kubernetes,outputs.influxdb -ldflags "-X github.com/influxdata/telegraf/internal.Version=$TELEGRAF_VERSION" \
+    "github.com/influxdata/telegraf/cmd/telegraf@v$TELEGRAF_VERSION"
+  echo "$TELEGRAF_VERSION" >"$dir/.version"
+  say "telegraf $TELEGRAF_VERSION: ready"
+}
+
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    kafka) provision_kafka ;; influxdb) provision_influxdb ;; etcd) provision_etcd ;; kube) provision_kube ;;
+    kafka) provision_kafka ;; influxdb) provision_influxdb ;; etcd) provision_etcd ;; kube) provision_kube ;; telegraf) provision_telegraf ;;
     all) provision_kafka; provision_influxdb; provision_etcd; provision_kube ;;
-    *) fail "unknown component '$t' (kafka, influxdb, etcd, kube, all)" ;;
+    *) fail "unknown component '$t' (kafka, influxdb, etcd, kube, telegraf, all)" ;;
   esac
 done

@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   aggregator: 'services/aggregator/bench/core-bench.ts',
   'storage-writer': 'services/storage-writer/bench/bench.ts',
   'event-watcher': 'services/event-watcher/src/bench.ts',
+  pipeline: 'tools/infra/src/bench/pipeline-bench.ts',
 };
 
 /** Node flags a benchmark needs: the aggregator's reports its live state after a full GC. */

@@ -22,6 +22,16 @@ export interface LocalPipelineOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   logDir?: string;
   basePort?: number;
+  /** The services to start (default: all four). */
+  services?: readonly ServiceName[];
+  /** Run the bundles in this directory (`<dir>/services/<name>/main.js`, as the image does) instead of the sources under tsx. */
+  bundleDir?: string;
+  /** Node flags per service (profiling). */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
+  /** Partitions of the raw topic when this creates it (default 1). */
+  rawPartitions?: number;
+  /** A simulator that already runs (its control URL, out dir and name prefix): not started here. */
+  simulator?: { controlUrl: string; outDir: string; namePrefix: string };
 }
 
 export interface LocalPipeline {
@@ -89,30 +99,34 @@ function pruneOldRuns(): void {
 }
 
 /** Creates the pipeline's data topics up front, as an install step would, so start order does not matter. */
-async function ensurePipelineTopics(brokers: string, prefix: string): Promise<void> {
+async function ensurePipelineTopics(brokers: string, prefix: string, rawPartitions: number): Promise<void> {
   const kafka = new Kafka({ clientId: 'heapstream-up', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const data = [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter];
   // One raw partition: the aggregator's namespace and cluster rollups are complete only
   // within a partition (docs/aggregator.md), and one partition carries a small cluster.
-  await ensureTopics(kafka, [{ name: prefix + TOPICS.metricsRaw.name, partitions: 1 }, ...data.map((t) => ({ name: prefix + t.name, partitions: 3 }))]);
+  await ensureTopics(kafka, [{ name: prefix + TOPICS.metricsRaw.name, partitions: rawPartitions }, ...data.map((t) => ({ name: prefix + t.name, partitions: 3 }))]);
 }
 
 async function startAll(
   o: LocalPipelineOptions,
   { prefix, cluster, database, logDir, ports, group }: { prefix: string; cluster: string; database: string; logDir: string; ports: Record<ServiceName | 'simulator', number>; group: ProcessGroup },
 ): Promise<LocalPipeline> {
-  await ensurePipelineTopics(o.infra.KAFKA_BROKERS ?? '', prefix);
+  await ensurePipelineTopics(o.infra.KAFKA_BROKERS ?? '', prefix, o.rawPartitions ?? 1);
   let simControlUrl: string | undefined;
   let kubeconfig = o.kubeconfig ?? o.infra.KUBECONFIG ?? '';
   const kubelet: Record<string, string> = {};
   if (!o.kubeconfig) {
-    const outDir = join(logDir, 'sim');
-    simControlUrl = await startSimulator(group, o.simArgs ?? [], o.infra, outDir, ports.simulator);
-    kubelet.KUBELET_CA_FILE = join(outDir, 'ca.crt');
-    kubelet.KUBELET_TOKEN_FILE = join(outDir, 'token');
-    const args = o.simArgs ?? [];
-    const namePrefix = args.includes('--name-prefix') ? args[args.indexOf('--name-prefix') + 1] : 'sim';
-    kubelet.SCRAPER_NODE_SELECTOR = `heapstream.io/sim-prefix=${namePrefix}`;
+    let sim = o.simulator;
+    if (!sim) {
+      const outDir = join(logDir, 'sim');
+      const args = o.simArgs ?? [];
+      const namePrefix = args.includes('--name-prefix') ? args[args.indexOf('--name-prefix') + 1]! : 'sim';
+      sim = { controlUrl: await startSimulator(group, args, o.infra, outDir, ports.simulator), outDir, namePrefix };
+    }
+    simControlUrl = sim.controlUrl;
+    kubelet.KUBELET_CA_FILE = join(sim.outDir, 'ca.crt');
+    kubelet.KUBELET_TOKEN_FILE = join(sim.outDir, 'token');
+    kubelet.SCRAPER_NODE_SELECTOR = `heapstream.io/sim-prefix=${sim.namePrefix}`;
     kubeconfig = o.infra.KUBECONFIG ?? '';
   }
   const common = {
@@ -122,7 +136,7 @@ async function startAll(
     KUBECONFIG: kubeconfig,
     LOG_LEVEL: 'info',
   };
-  const specs: [ServiceName, Record<string, string>][] = [
+  const all: [ServiceName, Record<string, string>][] = [
     // The services derive their group, Lease and transactional ids from HEAPSTREAM_TOPIC_PREFIX, so two
     // pipelines on one broker and API server (tests, tenants) never join each other's groups or fence each other.
     ['storage-writer', { INFLUX_URL: o.infra.INFLUX_URL ?? '', INFLUX_DATABASE: database }],
@@ -131,9 +145,11 @@ async function startAll(
     ['event-watcher', { POD_NAME: `${prefix}event-watcher-0`, POD_NAMESPACE: 'default', EVENTS_BACKFILL_MAX_AGE: '5m' }],
     ['scraper', kubelet],
   ];
+  const specs = all.filter(([name]) => !o.services || o.services.includes(name));
   // Downstream first, so nothing produced is waiting for a consumer that is not there yet.
   for (const [name, env] of specs) {
-    group.start({ name, entry: `services/${name}/src/main.ts`, port: ports[name], env: { ...common, ...env, ...(o.serviceEnv?.[name] ?? {}) } });
+    const entry = o.bundleDir ? join(o.bundleDir, 'services', name, 'main.js') : `services/${name}/src/main.ts`;
+    group.start({ name, entry, port: ports[name], env: { ...common, ...env, ...(o.serviceEnv?.[name] ?? {}) }, ...(o.nodeArgs?.[name] ? { nodeArgs: o.nodeArgs[name] } : {}) });
   }
   for (const [name] of specs) await group.waitHealthy(name, 120_000);
 

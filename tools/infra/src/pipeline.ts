@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './processes.js';
 
@@ -12,9 +12,11 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface ServiceProcessSpec {
   name: string;
-  /** Entry file relative to the repository root, run with Node 24 and tsx. */
+  /** Entry file relative to the repository root: `.ts` runs with Node 24 and tsx, `.js` (a bundle) with plain Node 24. */
   entry: string;
   args?: string[];
+  /** Node flags before the entry, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
   env: Record<string, string>;
   /** The service's HTTP port (/healthz, /readyz, /metrics). */
   port: number;
@@ -42,7 +44,8 @@ export class ProcessGroup {
     if (this.isAlive(spec.name)) throw new Error(`${spec.name} is already running`);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
-    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, join(repoRoot, spec.entry), ...(spec.args ?? [])], {
+    const loader = spec.entry.endsWith('.ts') ? ['--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href] : ['--enable-source-maps'];
+    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', ...(spec.nodeArgs ?? []), ...loader, resolve(repoRoot, spec.entry), ...(spec.args ?? [])], {
       cwd: repoRoot,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,6 +54,11 @@ export class ProcessGroup {
     child.stderr?.pipe(log, { end: false });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     this.running.set(spec.name, { spec, child, exited });
+  }
+
+  /** The process id of a running service (for CPU and memory sampling). */
+  pid(name: string): number | undefined {
+    return this.isAlive(name) ? this.running.get(name)?.child.pid : undefined;
   }
 
   url(name: string): string {

@@ -117,6 +117,8 @@ bind-address = "${host}:${rpcPort}"
   dir = "${join(dataDir, 'data')}"
   wal-dir = "${join(dataDir, 'wal')}"
   query-log-enabled = false
+  # As deployed (deploy/overlays/all-in-one): the benches then measure what a user pays.
+  index-version = "tsi1"
   max-values-per-tag = 0
   max-series-per-database = 0
 [http]

@@ -77,4 +77,17 @@ describe('enriched processing', () => {
     const cluster = out.filter((r) => r.key === 'cluster').flatMap((r) => r.batch.points);
     expect(cluster.find((x) => x.metric === 'cpu/node_utilization')).toMatchObject({ value: 0.25 });
   });
+
+  it('gives the points of one entity one enriched tags object (the cost of tag work downstream is per entity)', () => {
+    const p = new PartitionProcessor(testSettings({ rollupCycleMs: 15_000, allowedLatenessMs: 0 }), source);
+    const points = p.ingest(tinyScrape({ at: T0, cpuNs: 0, memory: 1000 }), T0).records.filter((r) => r.key === 'n1').flatMap((r) => r.batch.points);
+    for (const entityType of ['pod', 'pod_container'] as const) {
+      const mine = points.filter((x) => x.entityType === entityType && x.tags.resource_id === undefined);
+      expect(mine.length).toBeGreaterThan(3);
+      expect(mine.some((x) => x.metric === 'cpu/usage')).toBe(true);
+      expect(mine.some((x) => x.metric === 'cpu/request')).toBe(true);
+      expect(new Set(mine.map((x) => x.tags)).size).toBe(1);
+      expect(mine[0]!.tags).toMatchObject({ workload_name: 'web' });
+    }
+  });
 });

@@ -65,6 +65,10 @@ export function podExtraTags(meta: PodMeta, allow: ReadonlySet<string>, nsUid: s
   return extra;
 }
 
+/** Tag keys of a pod's or container's own points (not of its filesystems, interfaces or accelerators). */
+const ENTITY_KEYS: ReadonlySet<string> = new Set([TAGS.clusterName, TAGS.nodename, TAGS.namespaceName, TAGS.podName, TAGS.podId, TAGS.containerName]);
+const isPodOrContainerItself = (tags: Record<string, string>): boolean => Object.keys(tags).every((k) => ENTITY_KEYS.has(k));
+
 const ratio = (num: number | undefined, den: number | undefined): number | undefined =>
   num === undefined || den === undefined || den <= 0 ? undefined : num / den;
 
@@ -84,16 +88,47 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
   const requested: Required<Resources> = { cpu: 0, memory: 0, ephemeralStorage: 0 };
   const base = { [TAGS.clusterName]: scrape.cluster, [TAGS.nodename]: scrape.node };
 
+  const metas = new Map<string, PodMeta>();
   for (const pod of scrape.pods) {
     const meta = source.pod(pod.namespace, pod.name);
+    const key = podKey(pod.namespace, pod.name);
     if (!meta) {
-      podExtra.set(podKey(pod.namespace, pod.name), undefined);
+      podExtra.set(key, undefined);
       continue;
     }
-    const extra = podExtraTags(meta, allowLabels, source.namespaceUid(pod.namespace));
-    podExtra.set(podKey(pod.namespace, pod.name), extra);
-    const podTags: Record<string, string> = { ...base, [TAGS.namespaceName]: pod.namespace, [TAGS.podName]: pod.name, ...extra };
+    metas.set(key, meta);
+    podExtra.set(key, podExtraTags(meta, allowLabels, source.namespaceUid(pod.namespace)));
+  }
+
+  // The scrape's points share one tags object per entity; so do their enriched tags, so
+  // that everything downstream keyed by the tags object (entity ids, line protocol tag
+  // strings, wire grouping) does its work once per entity rather than once per point.
+  const enriched = new Map<Record<string, string>, Record<string, string>>();
+  /** Enriched tags by pod and container ('' for the pod itself), reused by the request and limit points. */
+  const byEntity = new Map<string, Record<string, string>>();
+  for (const p of points) {
+    if (p.entityType !== 'pod' && p.entityType !== 'pod_container') continue;
+    let tags = enriched.get(p.tags);
+    if (!tags) {
+      const key = podKey(p.tags[TAGS.namespaceName] ?? '', p.tags[TAGS.podName] ?? '');
+      const extra = podExtra.get(key);
+      enriched.set(p.tags, (tags = extra ? { ...p.tags, ...extra } : p.tags));
+      if (isPodOrContainerItself(p.tags)) byEntity.set(`${key}/${p.tags[TAGS.containerName] ?? ''}`, tags);
+    }
+    p.tags = tags;
+  }
+
+  for (const pod of scrape.pods) {
+    const key = podKey(pod.namespace, pod.name);
+    const meta = metas.get(key);
+    if (!meta) continue;
+    const podTags: Record<string, string> = { ...base, [TAGS.namespaceName]: pod.namespace, [TAGS.podName]: pod.name, ...podExtra.get(key) };
     if (pod.uid) podTags[TAGS.podId] = pod.uid;
+    const tagsOf = (container: string) => {
+      let tags = byEntity.get(`${key}/${container}`);
+      if (!tags) byEntity.set(`${key}/${container}`, (tags = container ? { ...podTags, [TAGS.containerName]: container } : podTags));
+      return tags;
+    };
     for (const [field, prefix] of RESOURCE_METRICS) {
       for (const kind of ['request', 'limit'] as const) {
         let sum = 0;
@@ -103,20 +138,14 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
           if (v === undefined) continue;
           sum += v;
           members++;
-          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod_container', tags: { ...podTags, [TAGS.containerName]: c.name }, timestamp: at, value: v });
+          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod_container', tags: tagsOf(c.name), timestamp: at, value: v });
         }
         if (members > 0) {
-          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod', tags: podTags, timestamp: at, value: sum, members });
+          extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod', tags: tagsOf(''), timestamp: at, value: sum, members });
           if (kind === 'request') requested[field] += sum;
         }
       }
     }
-  }
-
-  for (const p of points) {
-    if (p.entityType !== 'pod' && p.entityType !== 'pod_container') continue;
-    const extra = podExtra.get(podKey(p.tags[TAGS.namespaceName] ?? '', p.tags[TAGS.podName] ?? ''));
-    if (extra) p.tags = { ...p.tags, ...extra };
   }
 
   const node = source.node(scrape.node);
