@@ -4,11 +4,14 @@ import { eventRecordSchema } from './events/event-record.js';
 import { heapsterEventSchema } from './events/heapster-event.js';
 import { deadLetterSchema } from './dead-letter.js';
 import { metricPointBatchSchema } from './metric-points.js';
+import { metricPointsV2Schema } from './metric-points-v2.js';
 import { rawScrapeSchema } from './raw-scrape.js';
 
 /** The JSON Schema files published in libs/contracts/schemas/, by file name. */
 const SOURCES: Record<string, z.ZodType> = {
   'raw-scrape.v1.json': rawScrapeSchema,
+  'metric-points.v2.json': metricPointsV2Schema,
+  // The .v1 metric topics of earlier releases.
   'metric-points.v1.json': metricPointBatchSchema,
   'dead-letter.v1.json': deadLetterSchema,
   // Event schemas are defined in src/events/ (event-watcher); published here with the rest.

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { metricPointBatchCodec } from './codecs.js';
+import { metricPointBatchV1Codec } from './codecs.js';
 import { isExactMetricPointBatch } from './metric-points-check.js';
 import { metricPointBatchSchema } from './metric-points.js';
 
@@ -60,7 +60,7 @@ describe('isExactMetricPointBatch', () => {
     const batch: unknown = valid();
     expect(isExactMetricPointBatch(batch)).toBe(true);
     const bytes = Buffer.from(JSON.stringify(batch));
-    const decoded = metricPointBatchCodec.decode(bytes);
+    const decoded = metricPointBatchV1Codec.decode(bytes);
     expect(decoded.ok && decoded.value).toEqual(metricPointBatchSchema.parse(JSON.parse(bytes.toString())));
   });
 
@@ -82,7 +82,7 @@ describe('isExactMetricPointBatch', () => {
   it('sends values with unknown keys (a newer minor version) through zod, which strips them', () => {
     const json = { ...valid(), schemaVersion: '1.7', added: true };
     expect(isExactMetricPointBatch(json)).toBe(false);
-    const decoded = metricPointBatchCodec.decode(Buffer.from(JSON.stringify(json)));
+    const decoded = metricPointBatchV1Codec.decode(Buffer.from(JSON.stringify(json)));
     expect(decoded.ok && 'added' in decoded.value).toBe(false);
   });
 });

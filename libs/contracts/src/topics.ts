@@ -23,21 +23,21 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
   },
   metrics: {
-    name: 'heapstream.metrics.v1',
+    name: 'heapstream.metrics.v2',
     key: 'node name of the scrape the points came from; rollups of several nodes use rollupKey',
-    schemaFiles: ['metric-points.v1.json'],
+    schemaFiles: ['metric-points.v2.json'],
     cleanupPolicy: 'delete',
   },
   rollup1m: {
-    name: 'heapstream.metrics.rollup.1m.v1',
+    name: 'heapstream.metrics.rollup.1m.v2',
     key: 'rollupKey(entity the batch is about)',
-    schemaFiles: ['metric-points.v1.json'],
+    schemaFiles: ['metric-points.v2.json'],
     cleanupPolicy: 'delete',
   },
   rollup1h: {
-    name: 'heapstream.metrics.rollup.1h.v1',
+    name: 'heapstream.metrics.rollup.1h.v2',
     key: 'rollupKey(entity the batch is about)',
-    schemaFiles: ['metric-points.v1.json'],
+    schemaFiles: ['metric-points.v2.json'],
     cleanupPolicy: 'delete',
   },
   // The event topics are named with their schemas in src/events/ (event-watcher).

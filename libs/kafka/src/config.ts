@@ -17,6 +17,6 @@ export const kafkaConfigSchema = z.object({
     .number()
     .int()
     .optional()
-    .describe("gzip 1-9 (unset: zlib's 6), zstd 1-19 (unset: 3); for every producer of the service"),
+    .describe("gzip 1-9 (unset: 1), zstd 1-19 (unset: 3); for every producer of the service"),
 });
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { deadLetterCodec, toPayload } from '@heapstream/contracts';
-import { compressionOf, connectFenced, isRetryableKafkaError, splitSends, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { compressionOf, connectFenced, internalCompressionOf, isRetryableKafkaError, splitSends, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import { retryAtBoot, type Logger, type StageMetrics } from '@heapstream/observability';
 
 /** What every owned input partition has: the producer that fences other owners, and how far its checkpoint reaches. */
@@ -123,7 +123,9 @@ export abstract class PartitionTransactions<Run extends PartitionRun> {
       // Several sends when large: each under the broker's record batch limit.
       const compression = compressionOf(this.base.kafkaConfig);
       for (const send of splitSends(topicMessages)) await txn.sendBatch({ topicMessages: send, compression });
-      for (const chunk of more) for (const send of splitSends([chunk])) await txn.sendBatch({ topicMessages: send, compression });
+      // The checkpoint is internal and binary: zstd (internalCompressionOf).
+      const stateCompression = internalCompressionOf(this.base.kafkaConfig);
+      for (const chunk of more) for (const send of splitSends([chunk])) await txn.sendBatch({ topicMessages: send, compression: stateCompression });
       await txn.sendOffsets({ consumerGroupId: batch.consumerGroupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: batch.nextOffset }] }] });
       await txn.commit();
     } catch (err) {

@@ -94,8 +94,8 @@ describe('config', () => {
   it('prefixes contracts topic names and routes each to its tier', () => {
     const c = storageWriterConfigSchema.parse({ KAFKA_BROKERS: '127.0.0.1:9092', INFLUX_URL: 'http://127.0.0.1:8086', HEAPSTREAM_TOPIC_PREFIX: 't1.', HEAPSTREAM_INPUTS: 'metrics,rollup1h' });
     expect([...routesOf(c)]).toEqual([
-      ['t1.heapstream.metrics.v1', { kind: 'metrics', tier: 'raw', resolution: 'native' }],
-      ['t1.heapstream.metrics.rollup.1h.v1', { kind: 'metrics', tier: '1h', resolution: '1h' }],
+      ['t1.heapstream.metrics.v2', { kind: 'metrics', tier: 'raw', resolution: 'native' }],
+      ['t1.heapstream.metrics.rollup.1h.v2', { kind: 'metrics', tier: '1h', resolution: '1h' }],
     ]);
     expect(c.INFLUX_DATABASE).toBe('k8s');
     expect(eventMeasurements(c)).toEqual(['log/events']);

@@ -169,7 +169,7 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
   try {
     const pids = new Map(SERVICES.map((s) => [s, group.pid(s)]));
     const sampler = latencySampler(ctx, (node) => `SELECT last("${measurement.f}") FROM "raw"."${measurement.m}" WHERE "type" = 'node' AND "nodename" = '${node}'`, database);
-    await waitFor('the first node points in InfluxDB', async () => (await shardStats(ctx.influxUrl, database)).raw?.writePointsOk! > 0, { timeoutMs: 180_000 });
+    await waitFor('the first node points in InfluxDB', async () => ((await shardStats(ctx.influxUrl, database)).raw?.writePointsOk ?? 0) > 0, { timeoutMs: 180_000 });
     const t0 = nextRound(o.interval, o.warmupRounds * o.interval);
     await sleep(t0 - Date.now());
     const before = sampleAll(pids);
@@ -243,7 +243,7 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
   try {
     const pid = () => telegraf.child.pid;
     const sampler = latencySampler(ctx, (node) => `SELECT last("memory_working_set_bytes") FROM "kubernetes_node" WHERE "node_name" = '${node}'`, database);
-    await waitFor('the first Telegraf points in InfluxDB', async () => (await shardStats(ctx.influxUrl, database)).autogen?.writePointsOk! > 0, { timeoutMs: 180_000, alive: () => telegraf.child.exitCode === null });
+    await waitFor('the first Telegraf points in InfluxDB', async () => ((await shardStats(ctx.influxUrl, database)).autogen?.writePointsOk ?? 0) > 0, { timeoutMs: 180_000, alive: () => telegraf.child.exitCode === null });
     const t0 = nextRound(o.interval, o.warmupRounds * o.interval);
     await sleep(t0 - Date.now());
     const pids = new Map([['telegraf', pid()]]);
