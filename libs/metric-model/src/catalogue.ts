@@ -4,6 +4,15 @@ export type MetricKind = 'gauge' | 'cumulative';
 /** Fixed forever per metric: InfluxDB rejects a field whose type changes. */
 export type ValueType = 'int' | 'float';
 
+/** The summaries of a closed window that are stored, as `<field>_<summary>` fields. */
+export type WindowField = 'mean' | 'min' | 'max' | 'sum' | 'last' | 'count';
+/**
+ * What a gauge's or rate's window stores: mean (every dashboard panel), min and max
+ * (`heapstream top`'s min/avg/max). The topic's window also has sum, count and last;
+ * storing them too doubled the values of the rollup tiers for no reader.
+ */
+export const DEFAULT_WINDOW_FIELDS: readonly WindowField[] = ['mean', 'min', 'max'];
+
 export interface MetricDef {
   readonly name: string;
   readonly unit: string;
@@ -17,6 +26,8 @@ export interface MetricDef {
   readonly rateOf?: string;
   /** Not in Heapster; added for modern kubelet data. */
   readonly addition?: true;
+  /** Stored window summaries when not DEFAULT_WINDOW_FIELDS. */
+  readonly windowFields?: readonly WindowField[];
 }
 
 const CONTAINERS: EntityType[] = ['node', 'sys_container', 'pod', 'pod_container'];
@@ -114,12 +125,15 @@ export const METRICS: readonly MetricDef[] = [
   g(
     'event_occurrences', 'count', 'int', ['cluster', 'ns', 'workload'],
     'Kubernetes Event occurrences by reason and type, windows only: each occurrence is a sample of 1, so a window\'s sum (= count) is the number of occurrences',
-    { extraTags: ['reason', 'event_type'], addition: true },
+    // Each occurrence is a 1: the sum is the count, and mean, min and max are always 1.
+    { extraTags: ['reason', 'event_type'], addition: true, windowFields: ['sum'] },
   ),
 ];
 
 /** The event-derived counter the aggregator computes from the event topic. */
 export const EVENT_OCCURRENCES_METRIC = 'event_occurrences';
+
+export const windowFieldsOf = (def: MetricDef): readonly WindowField[] => def.windowFields ?? DEFAULT_WINDOW_FIELDS;
 
 const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
 

@@ -59,8 +59,14 @@ describe('toLineProtocol', () => {
   it('writes windows as typed summary fields, never changing the type of value', () => {
     const window = { start: 0, end: 60_000, min: 1, max: 5, sum: 9, count: 3, last: 5 };
     const w = p('memory/usage', 3, { window, timestamp: 0 });
-    expect(toLineProtocol([w], { schema: 'heapster' }).lines[0]).toMatch(/ value_mean=3,value_min=1i,value_max=5i,value_sum=9i,value_last=5i,value_count=3i 0$/);
-    expect(toLineProtocol([w], { schema: 'wide' }).lines[0]).toMatch(/^memory,.* usage_mean=3,usage_min=1i,usage_max=5i,usage_sum=9i,usage_last=5i,usage_count=3i 0$/);
+    expect(toLineProtocol([w], { schema: 'heapster' }).lines[0]).toMatch(/ value_mean=3,value_min=1i,value_max=5i 0$/);
+    expect(toLineProtocol([w], { schema: 'wide' }).lines[0]).toMatch(/^memory,.* usage_mean=3,usage_min=1i,usage_max=5i 0$/);
+  });
+
+  it("stores each metric's window summaries from the catalogue: event occurrences only their sum", () => {
+    const window = { start: 0, end: 60_000, min: 1, max: 1, sum: 4, count: 4, last: 1 };
+    const w = p('event_occurrences', 1, { window, timestamp: 0, entityType: 'ns', tags: { namespace_name: 'a', reason: 'BackOff' }, members: 2 });
+    expect(toLineProtocol([w], { schema: 'heapster' }).lines).toEqual(['event_occurrences,namespace_name=a,reason=BackOff,type=ns value_sum=4i,value_members=2i 0']);
   });
 
   it('skips, with a reason, what InfluxDB would reject or what would flip a type', () => {

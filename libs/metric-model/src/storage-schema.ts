@@ -1,5 +1,5 @@
 import type { MetricPoint } from '@heapstream/contracts';
-import { findMetric, splitMetricName, type ValueType } from './catalogue.js';
+import { findMetric, splitMetricName, windowFieldsOf, type MetricDef, type ValueType, type WindowField } from './catalogue.js';
 import { escapeMeasurement, escapeTag, formatFloat, formatInt, formatTimestamp, type Precision } from './line-protocol.js';
 import { HIGH_CARDINALITY_TAGS, TAGS } from './tags.js';
 
@@ -64,23 +64,25 @@ function formatValue(value: number, type: ValueType): string | LineSkipReason {
 }
 
 /**
- * A point's fields under `name`: `name=value` for native points; for window points
- * `name_min`, `_max`, `_sum`, `_last` (the metric's type), `name_count` (int) and
- * `name_mean` (float), so a field never changes type between resolutions; rollup points
- * also get `name_members` (int).
+ * A point's fields under `name`: `name=value` for native points; for window points the
+ * metric's window summaries (`windowFieldsOf`: `name_mean`, `_min`, `_max` for gauges and
+ * rates), mean a float and count an int, the others the metric's type, so a field never
+ * changes type between resolutions; rollup points also get `name_members` (int).
  */
-function fieldsOf(p: MetricPoint, name: string, type: ValueType): Field[] | LineSkipReason {
+function fieldsOf(p: MetricPoint, name: string, def: MetricDef): Field[] | LineSkipReason {
   const w = p.window;
-  const typed: [string, number, ValueType][] = w
-    ? [
-        [`${name}_mean`, p.value, 'float'],
-        [`${name}_min`, w.min, type],
-        [`${name}_max`, w.max, type],
-        [`${name}_sum`, w.sum, type],
-        [`${name}_last`, w.last, type],
-        [`${name}_count`, w.count, 'int'],
-      ]
-    : [[name, p.value, type]];
+  const type = def.valueType;
+  const summary = (f: WindowField): [string, number, ValueType] => {
+    switch (f) {
+      case 'mean':
+        return [`${name}_mean`, p.value, 'float'];
+      case 'count':
+        return [`${name}_count`, w!.count, 'int'];
+      default:
+        return [`${name}_${f}`, w![f], type];
+    }
+  };
+  const typed: [string, number, ValueType][] = w ? windowFieldsOf(def).map(summary) : [[name, p.value, type]];
   // Hierarchy rollups say how many members were summed, so a missing node shows as a
   // lower count rather than a silent dip in the total.
   if (p.members !== undefined) typed.push([`${name}_members`, p.members, 'int']);
@@ -115,8 +117,8 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
       continue;
     }
     const [measurement, fieldName] = options.schema === 'wide' ? splitMetricName(p.metric) : [p.metric, 'value'];
-    // Windows in the heapster layout are fields of `value`: value_mean, value_min, ...
-    const fields = fieldsOf(p, fieldName, def.valueType);
+    // Windows in the heapster layout are fields of `value`: value_mean, value_min, value_max.
+    const fields = fieldsOf(p, fieldName, def);
     if (typeof fields === 'string') {
       skipped.push({ point: p, reason: fields });
       continue;

@@ -88,7 +88,7 @@ describe.each(['heapster', 'wide'] as const)('storage-writer, %s schema, real Ka
       expect(fieldTypes.get('memory/usage.value')).toBe('integer');
       expect(fieldTypes.get('cpu/usage_rate.value')).toBe('float');
       expect(fieldTypes.get('events.count')).toBe('integer');
-      expect(fieldTypes.get('1m:memory/working_set.value_count')).toBe('integer');
+      expect(fieldTypes.get('1m:memory/working_set.value_max')).toBe('integer');
       expect(fieldTypes.get('1m:memory/working_set.value_min')).toBe('integer');
       expect(fieldTypes.get('1m:memory/working_set.value_mean')).toBe('float');
     } else {

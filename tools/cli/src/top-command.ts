@@ -26,7 +26,7 @@ const quoteIdent = (s: string) => `"${s.replaceAll('\\', '\\\\').replaceAll('"',
 const quoteString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /** Measurement and field names of a metric in either storage layout. */
-export function metricRef(schema: StorageSchema, metric: string, field: 'value' | 'mean' | 'min' | 'max' | 'sum' | 'count'): { measurement: string; field: string } {
+export function metricRef(schema: StorageSchema, metric: string, field: 'value' | 'mean' | 'min' | 'max'): { measurement: string; field: string } {
   const [prefix, suffix] = metric.split('/') as [string, string];
   if (schema === 'heapster') return { measurement: metric, field: field === 'value' ? 'value' : `value_${field}` };
   return { measurement: prefix, field: field === 'value' ? suffix : `${suffix}_${field}` };
@@ -43,9 +43,9 @@ export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory:
       const r = metricRef(o.schema, metric, 'value');
       return `SELECT last(${quoteIdent(r.field)}) AS "now" FROM ${quoteIdent(o.rpRaw)}.${quoteIdent(r.measurement)} WHERE ${where.join(' AND ')} AND time > now() - 5m GROUP BY ${by}`;
     }
-    const f = (x: 'min' | 'max' | 'sum' | 'count') => quoteIdent(metricRef(o.schema, metric, x).field);
+    const f = (x: 'min' | 'max' | 'mean') => quoteIdent(metricRef(o.schema, metric, x).field);
     const m = quoteIdent(metricRef(o.schema, metric, 'min').measurement);
-    return `SELECT min(${f('min')}) AS "min", sum(${f('sum')}) / sum(${f('count')}) AS "avg", max(${f('max')}) AS "max" FROM ${quoteIdent(o.rp1m)}.${m} WHERE ${where.join(' AND ')} AND time > now() - ${Math.round(o.sinceSeconds)}s GROUP BY ${by}`;
+    return `SELECT min(${f('min')}) AS "min", mean(${f('mean')}) AS "avg", max(${f('max')}) AS "max" FROM ${quoteIdent(o.rp1m)}.${m} WHERE ${where.join(' AND ')} AND time > now() - ${Math.round(o.sinceSeconds)}s GROUP BY ${by}`;
   };
   return { cpu: one('cpu/usage_rate'), memory: one('memory/working_set') };
 }

@@ -63,8 +63,15 @@ function bundle(): string {
   return join(repoRoot, outdir);
 }
 
-/** The next aligned round start at least `leadMs` from now. */
-const nextRound = (intervalMs: number, leadMs = 0) => Math.ceil((Date.now() + leadMs) / intervalMs) * intervalMs;
+/**
+ * The next round start at least `leadMs` from now that is also a minute boundary (when the
+ * interval divides a minute): every run then closes the same number of 1-minute windows
+ * per measured minute, and runs compare.
+ */
+const nextRound = (intervalMs: number, leadMs = 0) => {
+  const step = 60_000 % intervalMs === 0 ? 60_000 : intervalMs;
+  return Math.ceil((Date.now() + leadMs) / step) * step;
+};
 
 /** Polls the sentinels' newest node sample; each new one's latency is now − when its kubelet answered. */
 function latencySampler(ctx: Context, query: (node: string) => string, db: string): { stop(): number[] } {
@@ -370,7 +377,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const o = new Command('pipeline-bench')
     .option('--nodes <n>', 'simulated nodes', int(1), 200)
     .option('--pods-per-node <n>', 'pods per node', int(0), 30)
-    .option('--rounds <n>', 'measured scrape rounds per run', int(1), 8)
+    .option('--rounds <n>', 'measured scrape rounds per run (whole minutes of rounds compare best: the 1m windows close once a minute)', int(1), 8)
     .option('--warmup-rounds <n>', 'rounds after the first stored point before measuring', int(0), 2)
     .option('--interval <ms>', 'scrape interval in ms (both collectors)', int(1000), 15_000)
     .option('--vs <collector>', 'also run this collector on the same kubelets, alternated A/B: telegraf', (v) => {
