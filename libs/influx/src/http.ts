@@ -1,8 +1,5 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCb, constants } from 'node:zlib';
+import { constants, gzipSync } from 'node:zlib';
 import { classifyResponse, InfluxWriteError, parseRetryAfter } from './errors.js';
-
-const gzip = promisify(gzipCb);
 
 /** How to reach one InfluxDB (1.8 with its 2.x compatibility API, 2.x or 3.x). */
 export interface InfluxEndpoint {
@@ -48,9 +45,12 @@ export async function postLines(ep: InfluxEndpoint, bucket: string, body: string
   const params = new URLSearchParams({ bucket, precision });
   if (ep.org) params.set('org', ep.org);
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...authHeaders(ep) };
-  let payload: Buffer | string = body;
-  if (ep.gzip && body.length >= GZIP_MIN_BYTES) {
-    payload = await gzip(body, { level: constants.Z_BEST_SPEED });
+  let payload = Buffer.from(body, 'utf8');
+  if (ep.gzip && payload.length >= GZIP_MIN_BYTES) {
+    // At once, not on the libuv pool: Node's async zlib works in 16 KiB steps and cost
+    // 1.5-8x the CPU (libs/kafka/src/compression.ts); a request body is a few MiB at most
+    // (INFLUX_BATCH_BYTES), tens of milliseconds at level 1.
+    payload = gzipSync(payload, { level: constants.Z_BEST_SPEED });
     headers['content-encoding'] = 'gzip';
   }
   let res: Response;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startLocalPipeline, status as infraStatus, down, up, type LocalPipeline } from '@heapstream/infra';
+import { bundleServices, SERVICE_NAMES, startLocalPipeline, status as infraStatus, down, up, type LocalPipeline } from '@heapstream/infra';
 import { parsePrometheusText } from './status/prometheus-text.js';
 import { renderRows, serviceRow, type ServiceSnapshot } from './status/service-status.js';
 
@@ -47,8 +47,11 @@ export function registerUpCommand(program: Command): void {
       const infraWasUp = (await infraStatus()).every((s) => s.ready);
       const infra = await up({ progress });
       progress(o.kubeconfig ? `starting the services against ${o.kubeconfig}` : `starting a simulated cluster (${o.nodes} nodes × ${o.podsPerNode} pods) and the services`);
+      progress('bundling the services (esbuild, as the image runs them)');
+      const bundleDir = bundleServices(SERVICE_NAMES, 'up');
       const pipeline = await startLocalPipeline({
         infra,
+        bundleDir,
         ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
         simArgs: ['--cleanup', '--nodes', o.nodes, '--pods-per-node', o.podsPerNode, '--events-per-second', o.eventsPerSecond, '--churn', '20', '--restart-rate', '0.5', '--interval', '15s'],
       });

@@ -4,3 +4,4 @@ export { kubectlPath, localAdminToken, pkiDir } from './servers.js';
 export { waitFor } from './processes.js';
 export { ProcessGroup, SERVICE_NAMES, repoRoot, type ServiceName, type ServiceProcessSpec } from './pipeline.js';
 export { startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './local-pipeline.js';
+export { bundleServices } from './bundle.js';

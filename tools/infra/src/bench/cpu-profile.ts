@@ -29,3 +29,12 @@ export function summarizeCpuProfile(profile: CpuProfile, limit = 20): string {
   const lines = rows.map(([k, us]) => `${((us / busy) * 100).toFixed(1).padStart(5)}%  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`);
   return [`busy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s profiled; self time:`, ...lines].join('\n');
 }
+
+// npx tsx tools/infra/src/bench/cpu-profile.ts <file.cpuprofile>... [--top N]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync } = await import('node:fs');
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--top');
+  const top = at >= 0 ? Number(args.splice(at, 2)[1]) : 25;
+  for (const file of args) console.log(`${file}\n${summarizeCpuProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top)}\n`);
+}

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
+import { bundleServices } from '../bundle.js';
 import { up } from '../infra.js';
 import { stateDir } from '../layout.js';
 import { startLocalPipeline } from '../local-pipeline.js';
@@ -35,6 +36,8 @@ interface Options {
   rawPartitions: number;
   profile: boolean;
   drainTimeout: number;
+  /** Extra Node flags for the three services (an experiment, e.g. GC sizing). */
+  nodeFlags: string[];
 }
 
 const SERVICES: ServiceName[] = ['scraper', 'aggregator', 'storage-writer'];
@@ -52,15 +55,6 @@ interface Context {
   kafka: Kafka;
   runDir: string;
   influxUrl: string;
-}
-
-/** The esbuild bundles the image runs, built into dist/bench (node_modules must be reachable from them). */
-function bundle(): string {
-  const outdir = join('dist', 'bench');
-  log('bundling the services (esbuild, as the image) …');
-  const r = spawnSync(process.execPath, [join(repoRoot, 'deploy/docker/bundle.mjs'), '--outdir', outdir, ...SERVICES.map((s) => `services/${s}`)], { cwd: repoRoot, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('bundling failed (see above)');
-  return join(repoRoot, outdir);
 }
 
 /**
@@ -165,7 +159,7 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     services: SERVICES,
     bundleDir,
     rawPartitions: o.rawPartitions,
-    ...(o.profile ? { nodeArgs: Object.fromEntries(SERVICES.map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=' + `${s}.cpuprofile`]])) } : {}),
+    nodeArgs: Object.fromEntries(SERVICES.map((s) => [s, [...o.nodeFlags, ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${s}.cpuprofile`] : [])]])),
     serviceEnv: {
       scraper: { SCRAPER_INTERVAL: `${o.interval}ms`, LOG_LEVEL: 'warn' },
       aggregator: { AGGREGATOR_EVENT_COUNTS: 'false', LOG_LEVEL: 'warn' },
@@ -335,7 +329,8 @@ export async function benchPipeline(o: Options): Promise<void> {
     const r = spawnSync('bash', [join(repoRoot, 'tools/infra/provision.sh'), 'telegraf'], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error('building Telegraf failed (see above)');
   }
-  const bundleDir = bundle();
+  log('bundling the services (esbuild, as the image) …');
+  const bundleDir = bundleServices(SERVICES, 'bench');
   mkdirSync(stateDir, { recursive: true });
   const runDir = mkdtempSync(join(stateDir, 'bench-pipeline-'));
   log(`starting the simulator: ${o.nodes} nodes × ${o.podsPerNode} pods (logs in ${runDir}) …`);
@@ -358,7 +353,7 @@ export async function benchPipeline(o: Options): Promise<void> {
       }
       if (got.heapstream && got.telegraf) pairs.push({ a: got.heapstream, b: got.telegraf });
     }
-    console.log(`\n${o.nodes} nodes × ${o.podsPerNode} pods, ${o.interval / 1000} s interval, ${o.rounds} measured rounds per run, ${o.rawPartitions} raw partition(s), layout ${o.schema}; CPU counted until drained`);
+    console.log(`\n${o.nodes} nodes × ${o.podsPerNode} pods, ${o.interval / 1000} s interval, ${o.rounds} measured rounds per run, ${o.rawPartitions} raw partition(s), layout ${o.schema}${o.nodeFlags.length ? `, node flags ${o.nodeFlags.join(' ')}` : ''}; CPU counted until drained`);
     if (pairs.length > 0) console.log(comparisonTable(pairs));
     writeFileSync(join(runDir, 'figures.json'), JSON.stringify({ options: o, runs }, null, 2));
     log(`figures saved in ${join(runDir, 'figures.json')}`);
@@ -391,6 +386,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }, 'heapster')
     .option('--raw-partitions <n>', 'partitions of the raw topic', int(1), 1)
     .option('--profile', 'CPU-profile the services (--cpu-prof) and print each profile\'s top functions', false)
+    .option('--node-flags <flags>', 'extra Node flags for the services, space-separated (e.g. "--max-semi-space-size=32")', (v) => v.split(/\s+/).filter(Boolean), [] as string[])
     .option('--drain-timeout <ms>', 'longest wait for the consumer groups to catch up after the last round', int(1000), 600_000)
     .parse()
     .opts<Options>();
