@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterCodec, TOPICS, type DeadLetter } from '@heapstream/contracts';
+import { deadLetterCodec, metricPointBatchCodec, TOPICS, type DeadLetter } from '@heapstream/contracts';
 import { consumerLag } from '@heapstream/kafka';
 import type { RunningService } from '@heapstream/service-runtime';
 import { readTopic, testEnv, testKafka, waitFor } from '@heapstream/testing';
@@ -94,7 +94,7 @@ describe.each(['heapster', 'wide'] as const)('storage-writer, %s schema, real Ka
     } else {
       expect(fieldTypes.get('memory.usage')).toBe('integer');
       expect(fieldTypes.get('cpu.usage_rate')).toBe('float');
-      expect(fieldTypes.get('1m:memory.working_set_count')).toBe('integer');
+      expect(fieldTypes.get('1m:memory.working_set_min')).toBe('integer');
       expect(fieldTypes.get('1m:memory.working_set_max')).toBe('integer');
       expect(fieldTypes.get('1m:memory.working_set_mean')).toBe('float');
     }
@@ -129,9 +129,9 @@ describe('storage-writer, bad input and replays', () => {
     await produceBatches(kafka, topic, before);
     await produceRaw(kafka, topic, [
       { key: 'p1', value: '{not json' },
-      { key: 'p2', value: JSON.stringify({ ...before[0], schemaVersion: '2.0' }) },
-      { key: 'p3', value: JSON.stringify({ schemaVersion: '1.0', cluster: 'c', resolution: 'native', producedAt: 1, points: [{ metric: 'cpu/usage_rate' }] }) },
-      { key: 'p4', value: JSON.stringify({ ...before[0], schemaVersion: '1.0', resolution: '1h' }) },
+      { key: 'p2', value: JSON.stringify({ ...JSON.parse(metricPointBatchCodec.encode(before[0]!).toString()), schemaVersion: '3.0' }) },
+      { key: 'p3', value: JSON.stringify({ schemaVersion: '2.0', cluster: 'c', resolution: 'native', producedAt: 1, entities: [{ entityType: 'node', tags: {}, points: [['cpu/usage_rate']] }] }) },
+      { key: 'p4', value: metricPointBatchCodec.encode({ ...before[0]!, resolution: '1h' }).toString() },
     ]);
     await produceBatches(kafka, topic, [conflicting, unknownMetric]);
     await produceRaw(kafka, prefix + TOPICS.events.name, [{ key: 'e1', value: '{"schemaVersion":"1.0","id":"x"}' }]);

@@ -13,7 +13,7 @@ import {
   type MetricPointBatch,
   type Resolution,
 } from '@heapstream/contracts';
-import { findMetric, HIGH_CARDINALITY_TAGS, splitMetricName, type StorageSchemaName } from '@heapstream/metric-model';
+import { findMetric, HIGH_CARDINALITY_TAGS, splitMetricName, windowFieldsOf, type StorageSchemaName } from '@heapstream/metric-model';
 import { startService, type RunningService } from '@heapstream/service-runtime';
 import { testEnv, uniqueName } from '@heapstream/testing';
 import { eventTimestampNs } from '../event-lines.js';
@@ -81,8 +81,8 @@ export function expectedMetricPoints(batches: readonly Batch[], schema: StorageS
       const ts = `${p.timestamp}000000`;
       if (p.window) {
         const w = p.window;
-        for (const [suffix, v] of [['mean', p.value], ['min', w.min], ['max', w.max], ['sum', w.sum], ['last', w.last], ['count', w.count]] as const) {
-          out.set(key(measurement, tags, `${field}_${suffix}`, ts), v);
+        for (const summary of windowFieldsOf(findMetric(p.metric)!)) {
+          out.set(key(measurement, tags, `${field}_${summary}`, ts), summary === 'mean' ? p.value : w[summary]);
         }
       } else out.set(key(measurement, tags, field, ts), p.value);
     }
