@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { stateDir } from '../layout.js';
 import { isRunning, readRecord } from '../processes.js';
@@ -26,6 +26,18 @@ export function procSample(pid: number | undefined): ProcSample | undefined {
     return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, peakRssBytes: hwm };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Restarts a process's peak RSS (VmHWM) from its current RSS, so a long-lived server's
+ * peak covers one run, not everything before it. Needs to own the process (or root).
+ */
+export function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not ours to reset: the peak then includes earlier runs
   }
 }
 

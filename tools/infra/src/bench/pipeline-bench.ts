@@ -20,7 +20,7 @@ import { startLocalPipeline } from '../local-pipeline.js';
 import { ProcessGroup, repoRoot, type ServiceName } from '../pipeline.js';
 import { waitFor } from '../processes.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
-import { groupLag, influxQuery, okSummaries, procSample, roundDurations, serverPid, shardStats, simNodes, simServed, sumShards, type ProcSample, type SimNode } from './measure.js';
+import { groupLag, influxQuery, okSummaries, procSample, resetPeakRss, roundDurations, serverPid, shardStats, simNodes, simServed, sumShards, type ProcSample, type SimNode } from './measure.js';
 import { comparisonTable, runTable, type ProcessFigures, type RunFigures } from './report.js';
 import { startTelegraf } from './telegraf.js';
 
@@ -108,6 +108,12 @@ interface Sampled {
   kafka: ProcSample | undefined;
 }
 
+/** The servers' peaks restart at each run's measured interval. */
+function resetServerPeaks(): void {
+  resetPeakRss(serverPid('influxdb'));
+  resetPeakRss(serverPid('kafka'));
+}
+
 function sampleAll(pids: Map<string, number | undefined>): Sampled {
   return {
     at: Date.now(),
@@ -173,6 +179,7 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     await waitFor('the first node points in InfluxDB', async () => ((await shardStats(ctx.influxUrl, database)).raw?.writePointsOk ?? 0) > 0, { timeoutMs: 180_000 });
     const t0 = nextRound(o.interval, o.warmupRounds * o.interval);
     await sleep(t0 - Date.now());
+    resetServerPeaks();
     const before = sampleAll(pids);
     const statsBefore = sumShards(await shardStats(ctx.influxUrl, database));
     log(`run ${index}: measuring ${o.rounds} rounds from ${new Date(t0).toISOString()}`);
@@ -248,6 +255,7 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
     const t0 = nextRound(o.interval, o.warmupRounds * o.interval);
     await sleep(t0 - Date.now());
     const pids = new Map([['telegraf', pid()]]);
+    resetServerPeaks();
     const before = sampleAll(pids);
     const statsBefore = sumShards(await shardStats(ctx.influxUrl, database));
     log(`run ${index}: measuring ${o.rounds} rounds from ${new Date(t0).toISOString()}`);
