@@ -8,3 +8,4 @@ export { CompactedStore } from './compacted-store.js';
 export { readPartitionRange, readPartitionRanges, type PartitionRange } from './read-range.js';
 export { chunkBySize, splitSends, DEFAULT_MAX_SEND_BYTES } from './send-limits.js';
 export { connectFenced } from './fence.js';
+export { batchPacer } from './pacer.js';

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { batchPacer, CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -132,7 +132,9 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
     }
     const out: Record<Stream | 'dlq', Message[]> = { metrics: [], '1m': [], '1h': [], dlq: [] };
     let used = 0;
+    const pace = batchPacer(batch);
     for (const m of batch.messages) {
+      await pace();
       if (BigInt(m.offset) < run.nextOffset) continue; // already in the checkpoint: a redelivery
       used++;
       const decoded = rawScrapeCodec.decode(m.value, m.headers as never);

@@ -1,7 +1,7 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { eventRecordCodec, metricPointBatchCodec } from '@heapstream/contracts';
-import { CompactedStore, ensureTopics, partitionCount, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { batchPacer, CompactedStore, ensureTopics, partitionCount, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import { PartitionTransactions, type PartitionRun } from '../partition-transactions.js';
 import { EventCounter, type EventCounterSettings, type EventCounterState } from './event-counter.js';
@@ -92,7 +92,9 @@ export class EventCountEngine extends PartitionTransactions<CountsRun> {
     const { topics, metrics } = this.o;
     const out: { '1m': Message[]; '1h': Message[]; dlq: Message[] } = { '1m': [], '1h': [], dlq: [] };
     let used = 0;
+    const pace = batchPacer(batch);
     for (const m of batch.messages) {
+      await pace();
       if (BigInt(m.offset) < run.nextOffset) continue; // already in the checkpoint
       used++;
       const decoded = eventRecordCodec.decode(m.value, m.headers as never);

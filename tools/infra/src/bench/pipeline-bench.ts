@@ -192,6 +192,11 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     let drained = Number.NaN;
     let stable = 0;
     while (Date.now() - drainStart < o.drainTimeout) {
+      const dead = SERVICES.filter((name) => name !== 'scraper' && !group.isAlive(name));
+      if (dead.length > 0) {
+        log(`run ${index}: ${dead.join(', ')} exited before draining (see ${logDir})`);
+        break;
+      }
       const { lag, partitions } = await groupLag(ctx.kafka, prefix);
       stable = lag <= partitions ? stable + 1 : 0;
       if (stable >= 3) {
