@@ -27,7 +27,7 @@ const NOTES: Record<string, string> = {
   KAFKA_SASL_MECHANISM: '`plain`, `scram-sha-256` or `scram-sha-512`',
   KAFKA_SASL_USERNAME: 'from a Secret (overlays/external: `heapstream-credentials`)',
   KAFKA_SASL_PASSWORD: 'from a Secret (overlays/external: `heapstream-credentials`)',
-  KAFKA_COMPRESSION: 'compression of produced batches: `none`, `gzip` (any client reads it) or `zstd` (kafkajs consumers need a codec: docs/topics.md)',
+  KAFKA_COMPRESSION: "compression of produced batches: `none`, `gzip` (any client reads it) or `zstd` (kafkajs consumers need a codec: docs/topics.md); the aggregator's internal state topic uses zstd unless `none`",
   SCRAPER_ADDRESS_TYPES: 'Node address types tried, in order',
   SCRAPER_INTERVAL: "scrape round length; keep the aggregator's `HEAPSTREAM_ROLLUP_CYCLE` equal",
   SCRAPER_CONCURRENCY: 'kubelet requests in flight per replica',
