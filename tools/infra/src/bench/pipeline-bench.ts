@@ -20,8 +20,8 @@ import { startLocalPipeline } from '../local-pipeline.js';
 import { ProcessGroup, repoRoot, type ServiceName } from '../pipeline.js';
 import { waitFor } from '../processes.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
-import { groupLag, influxQuery, okSummaries, procSample, resetPeakRss, roundDurations, serverPid, shardStats, simNodes, simServed, sumShards, type ProcSample, type SimNode } from './measure.js';
-import { comparisonTable, runTable, type ProcessFigures, type RunFigures } from './report.js';
+import { groupLag, influxQuery, okSummaries, procSample, resetPeakRss, roundDurations, serverPid, shardStats, simNodes, simServed, sumShards, type ProcSample, type ShardTotals, type SimNode } from './measure.js';
+import { comparisonTable, runTable, type RunFigures } from './report.js';
 import { startTelegraf } from './telegraf.js';
 
 interface Options {
@@ -123,6 +123,40 @@ function sampleAll(pids: Map<string, number | undefined>): Sampled {
   };
 }
 
+/** One run's figures from what was sampled at its start (`before`) and once drained (`after`). */
+function runFigures(o: {
+  collector: string;
+  rounds: number;
+  names: string[];
+  before: Sampled;
+  after: Sampled;
+  statsBefore: ShardTotals;
+  stats: Record<string, ShardTotals>;
+  loss: { expected: number; found: number; rounds: number[] };
+  latencyMs: number[];
+  drainSeconds: number;
+}): RunFigures {
+  const total = sumShards(o.stats);
+  const delta = (a: ProcSample | undefined, b: ProcSample | undefined) => (a?.cpuSeconds ?? Number.NaN) - (b?.cpuSeconds ?? Number.NaN);
+  return {
+    collector: o.collector,
+    rounds: o.rounds,
+    processes: o.names.map((name) => ({ name, cpuSeconds: delta(o.after.procs.get(name), o.before.procs.get(name)), peakRssBytes: o.after.procs.get(name)?.peakRssBytes ?? Number.NaN })),
+    influxCpuSeconds: delta(o.after.influx, o.before.influx),
+    influxPeakRssBytes: o.after.influx?.peakRssBytes ?? Number.NaN,
+    kafkaCpuSeconds: delta(o.after.kafka, o.before.kafka),
+    valuesWritten: total.writeValuesOk - o.statsBefore.writeValuesOk,
+    linesWritten: total.writePointsOk - o.statsBefore.writePointsOk,
+    seriesByRp: Object.fromEntries(Object.entries(o.stats).map(([rp, t]) => [rp, t.seriesCreate])),
+    diskBytes: total.diskBytes - o.statsBefore.diskBytes,
+    roundMs: o.loss.rounds,
+    latencyMs: o.latencyMs,
+    drainSeconds: o.drainSeconds,
+    expectedNodeSamples: o.loss.expected,
+    foundNodeSamples: o.loss.found,
+  };
+}
+
 /** Node samples the kubelets served in [from, to) and how many of them InfluxDB has. */
 async function loss(ctx: Context, from: number, to: number, stored: (from: number, to: number) => Promise<Map<string, Set<number>>>, exact: boolean): Promise<{ expected: number; found: number; rounds: number[] }> {
   const found = await stored(from - 60_000, to + 60_000);
@@ -210,36 +244,9 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     after.procs.set('scraper', scraperAtStop);
     const latencyMs = sampler.stop();
     const stats = await shardStats(ctx.influxUrl, database);
-    const total = sumShards(stats);
-    const { expected, found, rounds } = await loss(
-      ctx,
-      t0,
-      tEnd,
-      async (from, to) => byNode(await influxQuery(ctx.influxUrl, `SELECT "${measurement.f}" FROM "raw"."${measurement.m}" WHERE "type" = 'node' AND time >= ${from}ms AND time < ${to}ms GROUP BY "nodename"`, database), 'nodename'),
-      true,
-    );
-    const processes: ProcessFigures[] = SERVICES.map((name) => ({
-      name,
-      cpuSeconds: (after.procs.get(name)?.cpuSeconds ?? Number.NaN) - (before.procs.get(name)?.cpuSeconds ?? Number.NaN),
-      peakRssBytes: after.procs.get(name)?.peakRssBytes ?? Number.NaN,
-    }));
-    return {
-      collector: `heapstream-${o.schema}`,
-      rounds: o.rounds,
-      processes,
-      influxCpuSeconds: (after.influx?.cpuSeconds ?? 0) - (before.influx?.cpuSeconds ?? 0),
-      influxPeakRssBytes: after.influx?.peakRssBytes ?? Number.NaN,
-      kafkaCpuSeconds: (after.kafka?.cpuSeconds ?? 0) - (before.kafka?.cpuSeconds ?? 0),
-      valuesWritten: total.writeValuesOk - statsBefore.writeValuesOk,
-      linesWritten: total.writePointsOk - statsBefore.writePointsOk,
-      seriesByRp: Object.fromEntries(Object.entries(stats).map(([rp, t]) => [rp, t.seriesCreate])),
-      diskBytes: total.diskBytes - statsBefore.diskBytes,
-      roundMs: rounds,
-      latencyMs,
-      drainSeconds: drained,
-      expectedNodeSamples: expected,
-      foundNodeSamples: found,
-    };
+    const stored = async (from: number, to: number) =>
+      byNode(await influxQuery(ctx.influxUrl, `SELECT "${measurement.f}" FROM "raw"."${measurement.m}" WHERE "type" = 'node' AND time >= ${from}ms AND time < ${to}ms GROUP BY "nodename"`, database), 'nodename');
+    return runFigures({ collector: `heapstream-${o.schema}`, rounds: o.rounds, names: SERVICES, before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, true), latencyMs, drainSeconds: drained });
   } finally {
     await pipeline.stop();
     await dropDatabase(ctx, database);
@@ -271,31 +278,10 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
     const after = sampleAll(pids);
     const latencyMs = sampler.stop();
     const stats = await shardStats(ctx.influxUrl, database);
-    const total = sumShards(stats);
-    const { expected, found, rounds } = await loss(
-      ctx,
-      t0,
-      tEnd,
-      async (from, to) => byNode(await influxQuery(ctx.influxUrl, `SELECT "memory_working_set_bytes" FROM "kubernetes_node" WHERE time >= ${from}ms AND time < ${to}ms GROUP BY "node_name"`, database), 'node_name'),
-      false,
-    );
-    return {
-      collector: 'telegraf',
-      rounds: o.rounds,
-      processes: [{ name: 'telegraf', cpuSeconds: (after.procs.get('telegraf')?.cpuSeconds ?? Number.NaN) - (before.procs.get('telegraf')?.cpuSeconds ?? Number.NaN), peakRssBytes: after.procs.get('telegraf')?.peakRssBytes ?? Number.NaN }],
-      influxCpuSeconds: (after.influx?.cpuSeconds ?? 0) - (before.influx?.cpuSeconds ?? 0),
-      influxPeakRssBytes: after.influx?.peakRssBytes ?? Number.NaN,
-      kafkaCpuSeconds: (after.kafka?.cpuSeconds ?? 0) - (before.kafka?.cpuSeconds ?? 0),
-      valuesWritten: total.writeValuesOk - statsBefore.writeValuesOk,
-      linesWritten: total.writePointsOk - statsBefore.writePointsOk,
-      seriesByRp: Object.fromEntries(Object.entries(stats).map(([rp, t]) => [rp, t.seriesCreate])),
-      diskBytes: total.diskBytes - statsBefore.diskBytes,
-      roundMs: rounds,
-      latencyMs,
-      drainSeconds: 0,
-      expectedNodeSamples: expected,
-      foundNodeSamples: found,
-    };
+    const stored = async (from: number, to: number) =>
+      byNode(await influxQuery(ctx.influxUrl, `SELECT "memory_working_set_bytes" FROM "kubernetes_node" WHERE time >= ${from}ms AND time < ${to}ms GROUP BY "node_name"`, database), 'node_name');
+    // Telegraf writes as it gathers: nothing to drain.
+    return runFigures({ collector: 'telegraf', rounds: o.rounds, names: ['telegraf'], before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, false), latencyMs, drainSeconds: 0 });
   } finally {
     await telegraf.stop();
     await dropDatabase(ctx, database);
