@@ -4,7 +4,7 @@ export * from './codec.js';
 export * from './codecs.js';
 export * from './raw-scrape.js';
 export * from './metric-points.js';
-export { metricPointsV2Schema, groupByEntity, type MetricPointsV2 } from './metric-points-v2.js';
+export { metricPointsV2Schema, type MetricPointsV2 } from './metric-points-v2.js';
 export * from './dead-letter.js';
 export * from './checkpoints.js';
 export { renderJsonSchemas } from './json-schemas.js';

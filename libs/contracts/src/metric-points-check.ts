@@ -10,22 +10,23 @@ import { ENTITY_TYPES, RESOLUTIONS, type MetricPointBatch } from './metric-point
  * metric-points.ts by metric-points-check.test.ts.
  */
 
-const entityTypes: ReadonlySet<unknown> = new Set(ENTITY_TYPES);
-const resolutions: ReadonlySet<unknown> = new Set(RESOLUTIONS);
+/* The value checks below are shared with the version 2 reader (metric-points-v2.ts). */
+export const entityTypes: ReadonlySet<unknown> = new Set(ENTITY_TYPES);
+export const resolutions: ReadonlySet<unknown> = new Set(RESOLUTIONS);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isEpochMs = (v: unknown): boolean => Number.isSafeInteger(v);
-const isUint = (v: unknown): boolean => isNumber(v) && v >= 0 && Number.isInteger(v);
-const isNonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isEpochMs = (v: unknown): v is number => Number.isSafeInteger(v);
+export const isUint = (v: unknown): v is number => isNumber(v) && v >= 0 && Number.isInteger(v);
+export const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-function isTags(v: unknown): boolean {
+export function isTags(v: unknown): v is Record<string, string> {
   if (!isObject(v)) return false;
   for (const k in v) if (typeof v[k] !== 'string') return false;
   return true;
 }
 
-function isWindow(v: unknown): boolean {
+export function isWindow(v: unknown): v is NonNullable<MetricPointBatch['points'][number]['window']> {
   if (!isObject(v)) return false;
   let n = 0;
   for (const k in v) {

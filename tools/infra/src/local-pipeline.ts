@@ -46,8 +46,12 @@ export interface LocalPipeline {
   stop(progress?: (line: string) => void): Promise<void>;
 }
 
-/** The simulator runs as its own process so its CPU and memory are measured apart. */
-async function startSimulator(group: ProcessGroup, args: string[], infra: Record<string, string>, outDir: string, controlPort: number): Promise<string> {
+/**
+ * The simulator runs as its own process so its CPU and memory are measured apart. Ready
+ * when it serves its ground truth, and with `nodes` when that many nodes are listed
+ * (a large cluster takes a while to register).
+ */
+export async function startSimulator(group: ProcessGroup, args: string[], infra: Record<string, string>, outDir: string, controlPort: number, nodes?: number): Promise<string> {
   group.start({
     name: 'simulator',
     entry: 'tools/cli/src/main.ts',
@@ -56,7 +60,11 @@ async function startSimulator(group: ProcessGroup, args: string[], infra: Record
     env: { KUBECONFIG: infra.KUBECONFIG ?? '' },
   });
   const url = `http://127.0.0.1:${controlPort}`;
-  await waitFor('simulator', async () => (await fetch(`${url}/truth/nodes`)).ok, { timeoutMs: 120_000, alive: () => group.isAlive('simulator') });
+  const ready = async () => {
+    const res = await fetch(`${url}/truth/nodes`);
+    return res.ok && (nodes === undefined || ((await res.json()) as { nodes: unknown[] }).nodes.length === nodes);
+  };
+  await waitFor('simulator', ready, { timeoutMs: nodes === undefined ? 120_000 : 600_000, alive: () => group.isAlive('simulator') });
   return url;
 }
 

@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
+import { processStats, type ProcessStats } from '@heapstream/observability';
 import { stateDir } from '../layout.js';
 import { isRunning, readRecord } from '../processes.js';
 
@@ -8,22 +9,13 @@ import { isRunning, readRecord } from '../processes.js';
  * own per-shard write statistics, consumer lag, and the simulator's ground truth.
  */
 
-export interface ProcSample {
-  cpuSeconds: number;
-  peakRssBytes: number;
-}
-
-const TICKS_PER_SECOND = 100; // sysconf(_SC_CLK_TCK) on Linux
+export type ProcSample = ProcessStats;
 
 /** CPU-s used so far and the peak RSS (VmHWM) of a live process; undefined once it is gone. */
 export function procSample(pid: number | undefined): ProcSample | undefined {
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-    return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, peakRssBytes: hwm };
+    return processStats(pid);
   } catch {
     return undefined;
   }

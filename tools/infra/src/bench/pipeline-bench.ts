@@ -16,7 +16,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { bundleServices } from '../bundle.js';
 import { up } from '../infra.js';
 import { stateDir } from '../layout.js';
-import { startLocalPipeline } from '../local-pipeline.js';
+import { startLocalPipeline, startSimulator } from '../local-pipeline.js';
 import { ProcessGroup, repoRoot, type ServiceName } from '../pipeline.js';
 import { waitFor } from '../processes.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
@@ -306,19 +306,12 @@ function printProfiles(dir: string): void {
   }
 }
 
-async function startSimulator(o: Options, infra: Record<string, string>, runDir: string): Promise<{ group: ProcessGroup; controlUrl: string; outDir: string }> {
+/** One simulated cluster for every run of the bench, registered in the API server. */
+async function startBenchSimulator(o: Options, infra: Record<string, string>, runDir: string): Promise<{ group: ProcessGroup; controlUrl: string; outDir: string }> {
   const group = new ProcessGroup(runDir);
   const outDir = join(runDir, 'sim');
-  const port = 18_690;
-  group.start({
-    name: 'simulator',
-    entry: 'tools/cli/src/main.ts',
-    args: ['sim', '--cleanup', '--nodes', String(o.nodes), '--pods-per-node', String(o.podsPerNode), '--interval', '10s', '--name-prefix', SIM_PREFIX, '--address-octet', '93', '--kubelet-port', '10250', '--out-dir', outDir, '--control-port', String(port)],
-    port,
-    env: { KUBECONFIG: infra.KUBECONFIG ?? '' },
-  });
-  const controlUrl = `http://127.0.0.1:${port}`;
-  await waitFor('the simulator', async () => (await simNodes(controlUrl)).length === o.nodes, { timeoutMs: 600_000, alive: () => group.isAlive('simulator') });
+  const args = ['--cleanup', '--nodes', String(o.nodes), '--pods-per-node', String(o.podsPerNode), '--interval', '10s', '--name-prefix', SIM_PREFIX, '--address-octet', '93', '--kubelet-port', '10250'];
+  const controlUrl = await startSimulator(group, args, infra, outDir, 18_690, o.nodes);
   return { group, controlUrl, outDir };
 }
 
@@ -333,7 +326,7 @@ export async function benchPipeline(o: Options): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const runDir = mkdtempSync(join(stateDir, 'bench-pipeline-'));
   log(`starting the simulator: ${o.nodes} nodes × ${o.podsPerNode} pods (logs in ${runDir}) …`);
-  const sim = await startSimulator(o, infra, runDir);
+  const sim = await startBenchSimulator(o, infra, runDir);
   const kafka = new Kafka({ clientId: 'pipeline-bench', brokers: (infra.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING });
   const ctx: Context = { o, infra, sim: { controlUrl: sim.controlUrl, outDir: sim.outDir, namePrefix: SIM_PREFIX }, nodes: await simNodes(sim.controlUrl), kafka, runDir, influxUrl: infra.INFLUX_URL ?? '' };
   const pairs: { a: RunFigures; b: RunFigures }[] = [];

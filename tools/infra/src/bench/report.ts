@@ -1,3 +1,5 @@
+import { quantile } from '@heapstream/observability';
+
 /*
  * The pipeline bench's figures and tables: pure functions over what a run measured, so
  * the table's shape is unit-tested and the runner only collects numbers.
@@ -37,11 +39,8 @@ export interface RunFigures {
   foundNodeSamples: number;
 }
 
-export function quantileOf(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
+/** Nearest-rank quantile, the one the services' own figures use. */
+export const quantileOf = quantile;
 
 export const median = (values: readonly number[]): number => {
   if (values.length === 0) return Number.NaN;
