@@ -7,11 +7,19 @@ export type ValueType = 'int' | 'float';
 /** The summaries of a closed window that are stored, as `<field>_<summary>` fields. */
 export type WindowField = 'mean' | 'min' | 'max' | 'sum' | 'last' | 'count';
 /**
- * What a gauge's or rate's window stores: mean (every dashboard panel), min and max
- * (`heapstream top`'s min/avg/max). The topic's window also has sum, count and last;
- * storing them too doubled the values of the rollup tiers for no reader.
+ * What a gauge's or rate's window stores by default: mean (every dashboard panel) and max
+ * (the minute's peak, which a mean hides: documented in docs/storage-schema.md). The
+ * topic's window also has min, sum, count and last; each stored field costs InfluxDB a
+ * value per series per window, so only what something reads is stored.
  */
-export const DEFAULT_WINDOW_FIELDS: readonly WindowField[] = ['mean', 'min', 'max'];
+export const DEFAULT_WINDOW_FIELDS: readonly WindowField[] = ['mean', 'max'];
+/** `heapstream top --since` shows min/avg/max of these. */
+const TOP_WINDOW_FIELDS: readonly WindowField[] = ['mean', 'min', 'max'];
+/**
+ * Requests, limits and capacities change when a pod or node is replaced, not within a
+ * minute: the mean is the value, and min and max would repeat it.
+ */
+const SPEC_WINDOW_FIELDS: readonly WindowField[] = ['mean'];
 
 export interface MetricDef {
   readonly name: string;
@@ -47,26 +55,28 @@ const c = (name: string, unit: string, entities: EntityType[], description: stri
 const rate = (of: string, unit: string, entities: EntityType[], description: string, more: Partial<MetricDef> = {}): MetricDef =>
   g(`${of}_rate`, unit, 'float', entities, description, { rateOf: of, ...more });
 
+const spec = { windowFields: SPEC_WINDOW_FIELDS };
+
 // prettier-ignore
 export const METRICS: readonly MetricDef[] = [
   c('uptime', 'ms', CONTAINERS, 'time since the entity started'),
 
   c('cpu/usage', 'ns', CONTAINERS, 'cumulative CPU time over all cores'),
-  rate('cpu/usage', 'millicores', SUMMED, 'CPU usage; from the cpu/usage delta between two samples (Heapster wrote int; float here)'),
+  rate('cpu/usage', 'millicores', SUMMED, 'CPU usage; from the cpu/usage delta between two samples (Heapster wrote int; float here)', { windowFields: TOP_WINDOW_FIELDS }),
   g('cpu/usage_nano_cores', 'nanocores', 'int', CONTAINERS, "the kubelet's own usage rate (usageNanoCores); a cross-check, may be stale", { addition: true }),
-  g('cpu/request', 'millicores', 'int', SPEC, 'CPU request from the pod spec'),
-  g('cpu/limit', 'millicores', 'int', SPEC, 'CPU limit from the pod spec'),
+  g('cpu/request', 'millicores', 'int', SPEC, 'CPU request from the pod spec', spec),
+  g('cpu/limit', 'millicores', 'int', SPEC, 'CPU limit from the pod spec', spec),
 
   g('memory/usage', 'bytes', 'int', SUMMED, 'memory usage including page cache'),
-  g('memory/working_set', 'bytes', 'int', SUMMED, 'working set: what the OOM killer and kubectl top look at'),
+  g('memory/working_set', 'bytes', 'int', SUMMED, 'working set: what the OOM killer and kubectl top look at', { windowFields: TOP_WINDOW_FIELDS }),
   g('memory/rss', 'bytes', 'int', CONTAINERS, 'anonymous and swap cache memory'),
   g('memory/available', 'bytes', 'int', CONTAINERS, 'memory available before hitting the limit or node capacity', { addition: true }),
   c('memory/page_faults', 'count', CONTAINERS, 'page faults'),
   rate('memory/page_faults', 'faults/s', CONTAINERS, 'page faults per second'),
   c('memory/major_page_faults', 'count', CONTAINERS, 'major page faults'),
   rate('memory/major_page_faults', 'faults/s', CONTAINERS, 'major page faults per second'),
-  g('memory/request', 'bytes', 'int', SPEC, 'memory request from the pod spec'),
-  g('memory/limit', 'bytes', 'int', SPEC, 'memory limit from the pod spec'),
+  g('memory/request', 'bytes', 'int', SPEC, 'memory request from the pod spec', spec),
+  g('memory/limit', 'bytes', 'int', SPEC, 'memory limit from the pod spec', spec),
 
   g('swap/usage', 'bytes', 'int', CONTAINERS, 'swap in use', { addition: true }),
   g('swap/available', 'bytes', 'int', CONTAINERS, 'swap still available', { addition: true }),
@@ -91,34 +101,34 @@ export const METRICS: readonly MetricDef[] = [
   }),
 
   ...([
-    ['usage', 'bytes', 'bytes used'],
-    ['limit', 'bytes', 'filesystem capacity'],
-    ['available', 'bytes', 'bytes available'],
-    ['inodes', 'count', 'inodes in total'],
-    ['inodes_free', 'count', 'free inodes'],
-  ] as const).map(([m, unit, d]) => g(`filesystem/${m}`, unit, 'int', FS_ENTITIES, `${d}; resource_id: /, logs, imagefs, containerfs or Volume:<name>`, { extraTags: ['resource_id'] })),
+    ['usage', 'bytes', 'bytes used', DEFAULT_WINDOW_FIELDS],
+    ['limit', 'bytes', 'filesystem capacity', SPEC_WINDOW_FIELDS],
+    ['available', 'bytes', 'bytes available', DEFAULT_WINDOW_FIELDS],
+    ['inodes', 'count', 'inodes in total', SPEC_WINDOW_FIELDS],
+    ['inodes_free', 'count', 'free inodes', DEFAULT_WINDOW_FIELDS],
+  ] as const).map(([m, unit, d, windowFields]) => g(`filesystem/${m}`, unit, 'int', FS_ENTITIES, `${d}; resource_id: /, logs, imagefs, containerfs or Volume:<name>`, { extraTags: ['resource_id'], windowFields })),
   g('filesystem/inodes_used', 'count', 'int', FS_ENTITIES, 'inodes used', { extraTags: ['resource_id'], addition: true }),
 
   g('ephemeral_storage/usage', 'bytes', 'int', ['pod'], 'local ephemeral storage used by the pod (rootfs, logs, emptyDir)'),
-  g('ephemeral_storage/request', 'bytes', 'int', SPEC, 'ephemeral-storage request from the pod spec'),
-  g('ephemeral_storage/limit', 'bytes', 'int', SPEC, 'ephemeral-storage limit from the pod spec'),
+  g('ephemeral_storage/request', 'bytes', 'int', SPEC, 'ephemeral-storage request from the pod spec', spec),
+  g('ephemeral_storage/limit', 'bytes', 'int', SPEC, 'ephemeral-storage limit from the pod spec', spec),
 
   ...(['cpu', 'memory', 'ephemeral_storage'] as const).flatMap((r) => {
     const unit = r === 'cpu' ? 'millicores' : 'bytes';
     return [
-      g(`${r}/node_capacity`, unit, 'int', NODE_CLUSTER, `node ${r} capacity`),
-      g(`${r}/node_allocatable`, unit, 'int', NODE_CLUSTER, `node ${r} allocatable`),
+      g(`${r}/node_capacity`, unit, 'int', NODE_CLUSTER, `node ${r} capacity`, spec),
+      g(`${r}/node_allocatable`, unit, 'int', NODE_CLUSTER, `node ${r} allocatable`, spec),
       g(`${r}/node_utilization`, 'ratio', 'float', NODE_CLUSTER, `${r} usage / allocatable`),
       g(`${r}/node_reservation`, 'ratio', 'float', NODE_CLUSTER, `${r} requests / allocatable`),
     ];
   }),
 
-  g('accelerator/memory_total', 'bytes', 'int', ['pod_container'], 'accelerator memory', { extraTags: ['accelerator_id', 'accelerator_make', 'accelerator_model'] }),
+  g('accelerator/memory_total', 'bytes', 'int', ['pod_container'], 'accelerator memory', { extraTags: ['accelerator_id', 'accelerator_make', 'accelerator_model'], ...spec }),
   g('accelerator/memory_used', 'bytes', 'int', ['pod_container'], 'accelerator memory in use', { extraTags: ['accelerator_id', 'accelerator_make', 'accelerator_model'] }),
   g('accelerator/duty_cycle', 'percent', 'int', ['pod_container'], 'percent of time the accelerator was busy', { extraTags: ['accelerator_id', 'accelerator_make', 'accelerator_model'] }),
 
   g('process/count', 'count', 'int', ['node', 'pod'], 'processes running (node: rlimit.curproc)', { addition: true }),
-  g('process/max', 'count', 'int', ['node'], 'maximum number of processes (rlimit.maxpid)', { addition: true }),
+  g('process/max', 'count', 'int', ['node'], 'maximum number of processes (rlimit.maxpid)', { addition: true, ...spec }),
 
   g('restart_count', 'count', 'int', ['pod_container'], 'container restarts, from the pod status'),
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from './catalogue.js';
+import { METRICS, windowFieldsOf } from './catalogue.js';
 import { readTestdata } from './golden.test-helper.js';
 
 const doc = readFileSync(new URL('../../../docs/storage-schema.md', import.meta.url), 'utf8');
@@ -11,6 +11,15 @@ describe('docs/storage-schema.md', () => {
     const documented = rows.map((r) => r.split(' | ').slice(0, 5).join(' | '));
     const expected = METRICS.map((m) => `| \`${m.name}\` | ${m.unit} | ${m.kind} | ${m.valueType} | ${m.entities.join(', ')}`);
     expect(documented).toEqual(expected);
+  });
+
+  it("lists each metric's stored window fields as the catalogue has them", () => {
+    const rollups = doc.slice(doc.indexOf('## Rollups'), doc.indexOf('## Metrics'));
+    const rows = rollups.split('\n').filter((l) => l.startsWith('| `') || l.startsWith('| every other'));
+    const fieldsOfRow = (row: string) => [...row.split(' | ')[1]!.matchAll(/`value_([a-z]+)`/g)].map((m) => m[1]);
+    const named = new Map(rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([a-z_/]+)`/g)].map((m) => [m[1]!, fieldsOfRow(row)] as const)));
+    const other = fieldsOfRow(rows.find((r) => r.startsWith('| every other'))!);
+    for (const m of METRICS.filter((d) => d.kind === 'gauge')) expect([m.name, named.get(m.name) ?? other]).toEqual([m.name, windowFieldsOf(m)]);
   });
 
   it('shows example lines that are exactly what the mapper writes', () => {

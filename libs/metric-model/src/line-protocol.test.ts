@@ -58,9 +58,19 @@ describe('toLineProtocol', () => {
 
   it('writes windows as typed summary fields, never changing the type of value', () => {
     const window = { start: 0, end: 60_000, min: 1, max: 5, sum: 9, count: 3, last: 5 };
-    const w = p('memory/usage', 3, { window, timestamp: 0 });
+    const w = p('memory/working_set', 3, { window, timestamp: 0 });
     expect(toLineProtocol([w], { schema: 'heapster' }).lines[0]).toMatch(/ value_mean=3,value_min=1i,value_max=5i 0$/);
-    expect(toLineProtocol([w], { schema: 'wide' }).lines[0]).toMatch(/^memory,.* usage_mean=3,usage_min=1i,usage_max=5i 0$/);
+    expect(toLineProtocol([w], { schema: 'wide' }).lines[0]).toMatch(/^memory,.* working_set_mean=3,working_set_min=1i,working_set_max=5i 0$/);
+  });
+
+  it('stores min only where heapstream top reads it, and only the mean of requests, limits and capacities', () => {
+    const window = { start: 0, end: 60_000, min: 1, max: 5, sum: 9, count: 3, last: 5 };
+    const line = (metric: string) => toLineProtocol([p(metric, 3, { window, timestamp: 0 })], { schema: 'heapster' }).lines[0];
+    expect(line('memory/usage')).toMatch(/ value_mean=3,value_max=5i 0$/);
+    expect(line('cpu/usage_rate')).toMatch(/ value_mean=3,value_min=1,value_max=5 0$/);
+    expect(line('memory/limit')).toMatch(/ value_mean=3 0$/);
+    expect(line('filesystem/inodes')).toMatch(/ value_mean=3 0$/);
+    expect(line('filesystem/inodes_free')).toMatch(/ value_mean=3,value_max=5i 0$/);
   });
 
   it("stores each metric's window summaries from the catalogue: event occurrences only their sum", () => {

@@ -36,6 +36,8 @@ interface Options {
   rawPartitions: number;
   profile: boolean;
   drainTimeout: number;
+  /** Leave each run's database in InfluxDB for inspection (the next run then shares the server with it). */
+  keepDatabase: boolean;
   /** Extra Node flags for the three services (an experiment, e.g. GC sizing). */
   nodeFlags: string[];
 }
@@ -290,6 +292,7 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
 
 /** Each run's database is dropped afterwards: the next run's InfluxDB starts without its series. */
 async function dropDatabase(ctx: Context, database: string): Promise<void> {
+  if (ctx.o.keepDatabase) return log(`kept database ${database}`);
   await influxQuery(ctx.influxUrl, `DROP DATABASE "${database}"`).catch((err: unknown) => log(`could not drop ${database}: ${(err as Error).message}`));
 }
 
@@ -379,6 +382,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--raw-partitions <n>', 'partitions of the raw topic', int(1), 1)
     .option('--profile', 'CPU-profile the services (--cpu-prof) and print each profile\'s top functions', false)
     .option('--node-flags <flags>', 'extra Node flags for the services, space-separated (e.g. "--max-semi-space-size=32")', (v) => v.split(/\s+/).filter(Boolean), [] as string[])
+    .option('--keep-database', 'leave each run\'s database in InfluxDB for inspection', false)
     .option('--drain-timeout <ms>', 'longest wait for the consumer groups to catch up after the last round', int(1000), 600_000)
     .parse()
     .opts<Options>();
