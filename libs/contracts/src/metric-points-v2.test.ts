@@ -12,6 +12,7 @@ const batch = (): Omit<MetricPointBatch, 'schemaVersion'> => ({
   resolution: 'native',
   producedAt: T,
   producer: 'aggregator',
+  cycle: T - 5_000,
   points: [
     { metric: 'cpu/usage', entityType: 'pod', tags: podTags, timestamp: T, value: 2 ** 60, startTime: T - 1000 },
     { metric: 'uptime', entityType: 'node', tags: { cluster_name: 'c1', nodename: 'n1' }, timestamp: T, value: 0 },
@@ -28,7 +29,8 @@ const wire = () => JSON.parse(metricPointBatchCodec.encode(batch()).toString()) 
 describe('metric points v2 (grouped by entity)', () => {
   it('writes each entity once with its points as tuples, in first-seen order', () => {
     const json = wire();
-    expect(json.schemaVersion).toBe('2.0');
+    expect(json.schemaVersion).toBe('2.1');
+    expect(json.cycle).toBe(T - 5_000);
     expect(json.entities).toEqual([
       { entityType: 'pod', tags: podTags, points: [['cpu/usage', T, 2 ** 60, { startTime: T - 1000 }], ['memory/working_set', T + 1, 0.5], ['cpu/request', T, 500, { members: 2 }]] },
       { entityType: 'node', tags: { cluster_name: 'c1', nodename: 'n1' }, points: [['uptime', T, 0]] },
@@ -44,7 +46,7 @@ describe('metric points v2 (grouped by entity)', () => {
     expect(byEntity(decoded.value.points)).toEqual(byEntity(batch().points));
     const pod = decoded.value.points.filter((p) => p.entityType === 'pod');
     expect(new Set(pod.map((p) => p.tags)).size).toBe(1);
-    expect(decoded.value).toMatchObject({ schemaVersion: '2.0', cluster: 'c1', resolution: 'native', producedAt: T, producer: 'aggregator' });
+    expect(decoded.value).toMatchObject({ schemaVersion: '2.1', cluster: 'c1', resolution: 'native', producedAt: T, producer: 'aggregator', cycle: T - 5_000 });
   });
 
   it('is deterministic: the same points give the same bytes', () => {

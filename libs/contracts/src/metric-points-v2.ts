@@ -39,6 +39,11 @@ export const metricPointsV2Schema = z
     resolution: resolutionSchema,
     producedAt: epochMs,
     producer: z.string().optional().describe('service that produced the batch'),
+    cycle: epochMs
+      .optional()
+      .describe(
+        "since 2.1, native batches: start of the rollup cycle the points belong to (the scrape's finishedAt, floored to the cycle). Every point of one cycle shares it, so storage can stamp them alike, as Heapster did; the tuples keep the samples' own times",
+      ),
     entities: z.array(metricEntitySchema).describe('points grouped by entity (type and tags), in first-seen order'),
   })
   .meta({ title: 'MetricPointBatch v2', description: 'A batch of metric points, native or windowed, grouped by entity' });
@@ -122,12 +127,15 @@ function pointOf(t: unknown, entityType: MetricPoint['entityType'], tags: Record
   return p;
 }
 
+const BATCH_KEYS = new Set(['schemaVersion', 'cluster', 'resolution', 'producedAt', 'producer', 'cycle', 'entities']);
+
 /** The batch, or undefined when `json` is not exactly what the schema accepts (zod then explains or strips). */
 export function expandExact(json: Record<string, unknown>): MetricPointBatch | undefined {
-  const { schemaVersion, cluster, resolution, producedAt, producer, entities } = json;
-  for (const k in json) if (!['schemaVersion', 'cluster', 'resolution', 'producedAt', 'producer', 'entities'].includes(k)) return undefined;
+  const { schemaVersion, cluster, resolution, producedAt, producer, cycle, entities } = json;
+  for (const k in json) if (!BATCH_KEYS.has(k)) return undefined;
   if (typeof schemaVersion !== 'string' || !/^2\.\d+$/.test(schemaVersion) || !isNonEmpty(cluster) || !resolutions.has(resolution) || !isEpochMs(producedAt)) return undefined;
   if (producer !== undefined && typeof producer !== 'string') return undefined;
+  if (cycle !== undefined && !isEpochMs(cycle)) return undefined;
   if (!Array.isArray(entities)) return undefined;
   const points: MetricPoint[] = [];
   for (const e of entities) {
@@ -141,7 +149,7 @@ export function expandExact(json: Record<string, unknown>): MetricPointBatch | u
       points.push(p);
     }
   }
-  return { schemaVersion, cluster, resolution: resolution as MetricPointBatch['resolution'], producedAt, ...(producer !== undefined ? { producer } : {}), points };
+  return { schemaVersion, cluster, resolution: resolution as MetricPointBatch['resolution'], producedAt, ...(producer !== undefined ? { producer } : {}), ...(cycle !== undefined ? { cycle } : {}), points };
 }
 
 /** A zod-accepted (possibly stripped) value as the batch. */
@@ -156,7 +164,15 @@ export function expandParsed(v: MetricPointsV2): MetricPointBatch {
       points.push(p);
     }
   }
-  return { schemaVersion: v.schemaVersion, cluster: v.cluster, resolution: v.resolution, producedAt: v.producedAt, ...(v.producer !== undefined ? { producer: v.producer } : {}), points };
+  return {
+    schemaVersion: v.schemaVersion,
+    cluster: v.cluster,
+    resolution: v.resolution,
+    producedAt: v.producedAt,
+    ...(v.producer !== undefined ? { producer: v.producer } : {}),
+    ...(v.cycle !== undefined ? { cycle: v.cycle } : {}),
+    points,
+  };
 }
 
 /**
@@ -172,6 +188,7 @@ export const metricPointsV2Codec = createCodec<MetricPointsV2, MetricPointBatch>
     resolution: batch.resolution,
     producedAt: batch.producedAt,
     ...(batch.producer !== undefined ? { producer: batch.producer } : {}),
+    ...(batch.cycle !== undefined ? { cycle: batch.cycle } : {}),
     entities: groupByEntity(batch.points),
   }),
 });

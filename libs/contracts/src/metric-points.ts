@@ -52,4 +52,8 @@ export const metricPointBatchSchema = z
 
 export type Window = z.infer<typeof windowSchema>;
 export type MetricPoint = z.infer<typeof metricPointSchema>;
-export type MetricPointBatch = z.infer<typeof metricPointBatchSchema>;
+/**
+ * What producers give and readers get, whatever the topic version: version 1's fields,
+ * plus `cycle` (version 2.1 on; see metric-points-v2.ts).
+ */
+export type MetricPointBatch = z.infer<typeof metricPointBatchSchema> & { cycle?: number };

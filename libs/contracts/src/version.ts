@@ -9,7 +9,7 @@ export const SCHEMA_VERSION_HEADER = 'heapstream-schema-version';
 /** Current version written by this build, per schema (event schemas: src/events/topics.ts). */
 export const SCHEMA_VERSIONS = {
   rawScrape: '1.0',
-  metricPoints: '2.0',
+  metricPoints: '2.1',
   deadLetter: '1.0',
 } as const;
 

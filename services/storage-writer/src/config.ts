@@ -12,6 +12,10 @@ export type Input = (typeof INPUTS)[number];
 
 const ownSchema = z.object({
   HEAPSTREAM_STORAGE_SCHEMA: z.enum(STORAGE_SCHEMAS as ['heapster', 'wide']).default('heapster').describe("heapster: Heapster's measurements; wide: its withfields layout"),
+  HEAPSTREAM_STORAGE_TIME: z
+    .enum(['cycle', 'sample'])
+    .default('cycle')
+    .describe("native points' time: cycle: the start of their collection cycle, one time for every point of a cycle as Heapster wrote them (sum() per bucket is a total; one entity's blocks share a row); sample: each kubelet sample's own time"),
   HEAPSTREAM_KEEP_TAGS: csv().default([]).describe('high-cardinality tag keys to write anyway (pod_id, labels, uid, ...)'),
   HEAPSTREAM_EVENT_MEASUREMENTS: z.enum(['auto', 'events', 'log/events', 'both']).default('auto').describe('auto: log/events for heapster, events for wide'),
   HEAPSTREAM_TOPIC_PREFIX: z.string().default('').describe('prepended to every contracts topic name (tests, multi-tenant clusters)'),

@@ -14,6 +14,8 @@ export interface Route {
 
 export interface EncodeOptions {
   schema: StorageSchemaName;
+  /** cycle: native points are stored at their batch's cycle start when it has one; sample: at their own time. */
+  time: 'cycle' | 'sample';
   keepTags: readonly string[];
   clusterName: string;
   eventMeasurements: readonly EventMeasurement[];
@@ -37,9 +39,15 @@ export interface EncodedBatch {
   next: number;
 }
 
-/** Adds cluster_name from the batch where a point has none; the decoded batch is ours to change. */
-function withCluster(points: MetricPoint[], cluster: string): MetricPoint[] {
-  for (const p of points) p.tags[TAGS.clusterName] ||= cluster;
+/**
+ * Adds cluster_name from the batch where a point has none, and stamps the points with the
+ * cycle start when given; the decoded batch is ours to change.
+ */
+function prepared(points: MetricPoint[], cluster: string, cycle: number | undefined): MetricPoint[] {
+  for (const p of points) {
+    p.tags[TAGS.clusterName] ||= cluster;
+    if (cycle !== undefined) p.timestamp = cycle;
+  }
   return points;
 }
 
@@ -89,7 +97,8 @@ export function encodeMessages(messages: readonly KafkaMessage[], route: Route, 
       return;
     }
     out.items += batch.points.length;
-    const { lines, skipped } = toLineProtocol(withCluster(batch.points, batch.cluster || options.clusterName), { schema: options.schema, keepTags: options.keepTags, precision: 'ns' });
+    const cycle = options.time === 'cycle' && batch.resolution === 'native' ? batch.cycle : undefined;
+    const { lines, skipped } = toLineProtocol(prepared(batch.points, batch.cluster || options.clusterName, cycle), { schema: options.schema, keepTags: options.keepTags, precision: 'ns' });
     push(lines, index);
     if (skipped.length) {
       const first = skipped[0]!;

@@ -22,7 +22,7 @@ const event: EventRecord = {
 const message = (value: Buffer | string | null, headers: Record<string, string> = {}): KafkaMessage =>
   ({ key: Buffer.from('k'), value: typeof value === 'string' ? Buffer.from(value) : value, headers, offset: '0', timestamp: '0', attributes: 0 }) as KafkaMessage;
 
-const options: EncodeOptions = { schema: 'heapster', keepTags: [], clusterName: 'default', eventMeasurements: ['events'] };
+const options: EncodeOptions = { schema: 'heapster', time: 'cycle', keepTags: [], clusterName: 'default', eventMeasurements: ['events'] };
 
 describe('event lines', () => {
   it('maps an occurrence to `events` (withfields layout) with a stable sub-millisecond time', () => {
@@ -69,6 +69,22 @@ describe('encodeMessages', () => {
       [4, 'decode:unsupported-version'],
     ]);
     expect(out.rejections[1]!.error).toContain('2 of 3 points');
+  });
+
+  it("stamps native points with their batch's cycle start (HEAPSTREAM_STORAGE_TIME=cycle), so one entity's blocks share a row", () => {
+    const tags = { nodename: 'n1' };
+    const batch: Omit<MetricPointBatch, 'schemaVersion'> = { cluster: 'c1', resolution: 'native', producedAt: 17_500, cycle: 15_000, points: [
+      { metric: 'memory/usage', entityType: 'node', tags, timestamp: 16_000, value: 5 },
+      { metric: 'cpu/usage_rate', entityType: 'node', tags, timestamp: 14_000, value: 2.5 },
+    ] };
+    const encode = (o: EncodeOptions, b = batch) => encodeMessages([message(metricPointBatchCodec.encode(b), metricPointBatchCodec.headers())], { kind: 'metrics', tier: 'raw', resolution: b.resolution }, o).lines;
+    expect(encode({ ...options, schema: 'wide' })).toEqual(['memory,cluster_name=c1,nodename=n1,type=node usage=5i 15000000000', 'cpu,cluster_name=c1,nodename=n1,type=node usage_rate=2.5 15000000000']);
+    expect(encode({ ...options, time: 'sample' })).toEqual(['memory/usage,cluster_name=c1,nodename=n1,type=node value=5i 16000000000', 'cpu/usage_rate,cluster_name=c1,nodename=n1,type=node value=2.5 14000000000']);
+    // A batch from before 2.1 has no cycle: its points keep their own times.
+    expect(encode(options, { ...batch, cycle: undefined })).toEqual(encode({ ...options, time: 'sample' }));
+    // Windows are stamped with their start, never a cycle.
+    const window = { start: 0, end: 60_000, min: 5, max: 5, sum: 5, count: 1, last: 5 };
+    expect(encode(options, { ...batch, resolution: '1m', points: [{ ...batch.points[0]!, timestamp: 0, window }] })[0]).toMatch(/ 0$/);
   });
 
   it('encodes in slices: stops after the record that reaches maxLines and says where to go on', () => {

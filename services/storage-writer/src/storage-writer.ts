@@ -111,6 +111,7 @@ export class StorageWriter {
     this.deadLetters = new DeadLetterPublisher(kafka, deadLetterTopic(config), SERVICE_NAME, config);
     this.encodeOptions = {
       schema: config.HEAPSTREAM_STORAGE_SCHEMA,
+      time: config.HEAPSTREAM_STORAGE_TIME,
       keepTags: config.HEAPSTREAM_KEEP_TAGS,
       clusterName: config.HEAPSTREAM_CLUSTER_NAME,
       eventMeasurements: eventMeasurements(config),

@@ -179,6 +179,17 @@ describe('rollups', () => {
     expect(find(ns[1]!, 'cpu/usage_rate', 'ns')!.tags).toEqual({ cluster_name: 'test', namespace_name: 'default' });
   });
 
+  it("says which cycle each native batch belongs to: the node's by its scrape's finishedAt, the rollups' by their bucket", () => {
+    const p = new PartitionProcessor(testSettings({ rollupCycleMs: 15_000, allowedLatenessMs: 5_000 }));
+    const out = [1_000, 14_900, 16_000, 36_000].flatMap((dt) => p.ingest(tinyScrape({ at: T0 + dt, cpuNs: dt * 1e5 }), T0 + dt).records);
+    const nodeCycles = out.filter((r) => r.stream === 'metrics' && r.key === 'n1').map((r) => r.batch.cycle);
+    expect(nodeCycles).toEqual([T0, T0, T0 + 15_000, T0 + 30_000]);
+    const cluster = out.filter((r) => r.stream === 'metrics' && r.key === 'cluster').map((r) => r.batch);
+    expect(cluster.map((b) => b.cycle)).toEqual([T0, T0 + 15_000]);
+    for (const b of cluster) for (const pt of b.points) expect(pt.timestamp).toBe(b.cycle);
+    expect(out.filter((r) => r.stream !== 'metrics').every((r) => r.batch.cycle === undefined)).toBe(true);
+  });
+
   it('tags partial sums with the shard when the raw topic has several partitions', () => {
     const p = new PartitionProcessor(testSettings({ shard: '3', allowedLatenessMs: 0 }));
     const out = [T0, T0 + 16_000].flatMap((at) => p.ingest(tinyScrape({ at, cpuNs: 0 }), at).records);

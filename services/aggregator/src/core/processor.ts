@@ -162,8 +162,11 @@ export class PartitionProcessor {
     points.push(...rates);
     if (this.metadata) points.push(...enrichScrape(scrape, points, this.metadata, this.settings.allowLabels));
 
+    // The rollup cycle this scrape counts in: its native batch says so, so storage can
+    // stamp the node's points like the cycle's rollups (Heapster's one time per cycle).
+    const bucket = windowStart(finishedAt, this.settings.rollupCycleMs);
     const records: OutputRecord[] = [
-      { stream: 'metrics', key: nodeKey(scrape.node), batch: this.batch(scrape.cluster, 'native', finishedAt, points) },
+      { stream: 'metrics', key: nodeKey(scrape.node), batch: { ...this.batch(scrape.cluster, 'native', finishedAt, points), cycle: bucket } },
     ];
 
     // Windows of every gauge and rate of the node's entities.
@@ -177,7 +180,6 @@ export class PartitionProcessor {
     node.entities.sweep();
 
     // Contributions to this cycle's rollups.
-    const bucket = windowStart(finishedAt, this.settings.rollupCycleMs);
     if (bucket + this.settings.rollupCycleMs <= cutoff) {
       count('late:dropped-from-rollup');
     } else {
@@ -285,7 +287,7 @@ export class PartitionProcessor {
       this.buckets.delete(start);
       for (const owner of [...byOwner.keys()].sort()) {
         const points = bucketPoints(byOwner.get(owner)!, start);
-        out.push({ stream: 'metrics', key: owner, batch: this.batch(cluster, 'native', producedAt, points) });
+        out.push({ stream: 'metrics', key: owner, batch: { ...this.batch(cluster, 'native', producedAt, points), cycle: start } });
         const set = this.windowSet(owner);
         for (const p of points) set.add(p, set.entities.idOf(p), this.settings.windows);
         set.entities.sweep();

@@ -160,6 +160,12 @@ function runFigures(o: {
 }
 
 /** Node samples the kubelets served in [from, to) and how many of them InfluxDB has. */
+/**
+ * Every node sample the kubelets served with 200 in [from, to), looked up in what was
+ * stored: heapstream stores a scrape's points at its cycle start (the answer's time
+ * floored to the interval), so each answer is matched exactly; Telegraf stamps its own
+ * gather time, so its points are counted, not matched.
+ */
 async function loss(ctx: Context, from: number, to: number, stored: (from: number, to: number) => Promise<Map<string, Set<number>>>, exact: boolean): Promise<{ expected: number; found: number; rounds: number[] }> {
   const found = await stored(from - 60_000, to + 60_000);
   let expected = 0;
@@ -170,8 +176,8 @@ async function loss(ctx: Context, from: number, to: number, stored: (from: numbe
     answers.push(...ok);
     expected += ok.length;
     const have = found.get(node.name) ?? new Set();
-    // heapstream stores the kubelet's sample time; Telegraf its own gather time, so it is counted, not matched.
-    hit += exact ? ok.filter((r) => r.sampleMs !== undefined && have.has(r.sampleMs)).length : Math.min(ok.length, [...have].filter((t) => t >= from && t < to).length);
+    const interval = ctx.o.interval;
+    hit += exact ? ok.filter((r) => have.has(Math.floor(r.atMs / interval) * interval)).length : Math.min(ok.length, [...have].filter((t) => t >= from && t < to).length);
   }
   return { expected, found: hit, rounds: roundDurations(answers, from, ctx.o.interval, ctx.o.rounds) };
 }
