@@ -64,33 +64,68 @@ function formatValue(value: number, type: ValueType): string | LineSkipReason {
 }
 
 /**
- * A point's fields under `name`: `name=value` for native points; for window points the
- * metric's window summaries (`windowFieldsOf`: `name_mean`, `_min`, `_max` for gauges and
- * rates), mean a float and count an int, the others the metric's type, so a field never
- * changes type between resolutions; rollup points also get `name_members` (int).
+ * How one metric is written in one layout, worked out once per metric instead of once
+ * per point: the escaped measurement, and the escaped field keys of a native point, of
+ * each stored window summary and of `members`.
  */
-function fieldsOf(p: MetricPoint, name: string, def: MetricDef): Field[] | LineSkipReason {
-  const w = p.window;
-  const type = def.valueType;
-  const summary = (f: WindowField): [string, number, ValueType] => {
-    switch (f) {
-      case 'mean':
-        return [`${name}_mean`, p.value, 'float'];
-      case 'count':
-        return [`${name}_count`, w!.count, 'int'];
-      default:
-        return [`${name}_${f}`, w![f], type];
-    }
+interface MetricLayout {
+  def: MetricDef;
+  measurement: string;
+  value: string;
+  /** `<name>_<summary>` keys of the window summaries the catalogue stores, in order. */
+  windows: [key: string, summary: WindowField][];
+  members: string;
+}
+
+const LAYOUTS: Record<StorageSchemaName, Map<string, MetricLayout>> = { heapster: new Map(), wide: new Map() };
+
+function layoutOf(metric: string, schema: StorageSchemaName): MetricLayout | undefined {
+  const known = LAYOUTS[schema].get(metric);
+  if (known) return known;
+  const def = findMetric(metric);
+  if (!def) return undefined;
+  const [measurement, name] = schema === 'wide' ? splitMetricName(metric) : [metric, 'value'];
+  const layout: MetricLayout = {
+    def,
+    measurement: escapeMeasurement(measurement),
+    value: escapeTag(name),
+    windows: windowFieldsOf(def).map((f) => [escapeTag(`${name}_${f}`), f]),
+    members: escapeTag(`${name}_members`),
   };
-  const typed: [string, number, ValueType][] = w ? windowFieldsOf(def).map(summary) : [[name, p.value, type]];
-  // Hierarchy rollups say how many members were summed, so a missing node shows as a
-  // lower count rather than a silent dip in the total.
-  if (p.members !== undefined) typed.push([`${name}_members`, p.members, 'int']);
+  LAYOUTS[schema].set(metric, layout);
+  return layout;
+}
+
+/**
+ * A point's fields: `name=value` for native points; for window points the metric's
+ * window summaries (`windowFieldsOf`: `name_mean`, `_min`, `_max` for gauges and rates),
+ * mean a float and count an int, the others the metric's type, so a field never changes
+ * type between resolutions; rollup points also get `name_members` (int).
+ */
+function fieldsOf(p: MetricPoint, layout: MetricLayout): Field[] | LineSkipReason {
+  const w = p.window;
+  const type = layout.def.valueType;
   const out: Field[] = [];
-  for (const [key, value, t] of typed) {
+  const add = (key: string, value: number, t: ValueType): LineSkipReason | undefined => {
     const text = formatValue(value, t);
     if (text === 'not-finite' || text === 'not-an-integer') return text;
-    out.push({ key: escapeTag(key), text });
+    out.push({ key, text });
+    return undefined;
+  };
+  if (!w) {
+    const bad = add(layout.value, p.value, type);
+    if (bad) return bad;
+  } else {
+    for (const [key, f] of layout.windows) {
+      const bad = f === 'mean' ? add(key, p.value, 'float') : f === 'count' ? add(key, w.count, 'int') : add(key, w[f], type);
+      if (bad) return bad;
+    }
+  }
+  // Hierarchy rollups say how many members were summed, so a missing node shows as a
+  // lower count rather than a silent dip in the total.
+  if (p.members !== undefined) {
+    const bad = add(layout.members, p.members, 'int');
+    if (bad) return bad;
   }
   return out;
 }
@@ -110,15 +145,16 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
   const tagCache = new Map<object, Map<string, string>>();
   let prev: { entityType: string; tags: Record<string, string>; text: string } = { entityType: '', tags: {}, text: '' };
 
+  let lastMs = Number.NaN;
+  let lastTs = '';
   for (const p of points) {
-    const def = findMetric(p.metric);
-    if (!def) {
+    // Windows in the heapster layout are fields of `value`: value_mean, value_max, ...
+    const layout = layoutOf(p.metric, options.schema);
+    if (!layout) {
       skipped.push({ point: p, reason: 'unknown-metric' });
       continue;
     }
-    const [measurement, fieldName] = options.schema === 'wide' ? splitMetricName(p.metric) : [p.metric, 'value'];
-    // Windows in the heapster layout are fields of `value`: value_mean, value_min, value_max.
-    const fields = fieldsOf(p, fieldName, def);
+    const fields = fieldsOf(p, layout);
     if (typeof fields === 'string') {
       skipped.push({ point: p, reason: fields });
       continue;
@@ -134,10 +170,17 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
       tagCache.set(p.tags, byType);
     }
     prev = { entityType: p.entityType, tags: p.tags, text: tagText };
-    const head = escapeMeasurement(measurement) + tagText;
-    const ts = formatTimestamp(p.timestamp, precision);
+    const head = layout.measurement + tagText;
+    // Points of one cycle share their time: format it once.
+    if (p.timestamp !== lastMs) {
+      lastMs = p.timestamp;
+      lastTs = formatTimestamp(lastMs, precision);
+    }
+    const ts = lastTs;
     if (options.schema === 'heapster') {
-      lines.push(`${head} ${fields.map((f) => `${f.key}=${f.text}`).join(',')} ${ts}`);
+      let text = `${head} ${fields[0]!.key}=${fields[0]!.text}`;
+      for (let i = 1; i < fields.length; i++) text += `,${fields[i]!.key}=${fields[i]!.text}`;
+      lines.push(`${text} ${ts}`);
       continue;
     }
     const key = `${head} ${ts}`;
