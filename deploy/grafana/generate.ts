@@ -4,12 +4,15 @@
  *
  *   npx tsx deploy/grafana/generate.ts
  *
- * Queries are InfluxQL against InfluxDB 1.x in the storage-writer's default layout,
- * HEAPSTREAM_STORAGE_SCHEMA=heapster (docs/storage-schema.md): one measurement per
- * metric (`cpu/usage_rate`), tag `type` = entity type, field `value` in the raw
- * retention policy and `value_mean`, `value_max`, ... in `rollup_1m` / `rollup_1h`.
- * The `resolution` variable picks the retention policy; every query selects the field
- * with /^value(_mean)?$/ so one query serves all three.
+ * Queries are InfluxQL against InfluxDB 1.x, and read both storage layouts
+ * (HEAPSTREAM_STORAGE_SCHEMA, docs/storage-schema.md), so switching layouts never
+ * empties a dashboard: a metric is the measurement `cpu/usage_rate` with field `value`
+ * (`heapster`) or the measurement `cpu` with field `usage_rate` (`wide`, the default),
+ * tag `type` = entity type, in the raw retention policy, and `<field>_mean`, `_max`, ...
+ * in `rollup_1m` / `rollup_1h`. The `resolution` variable picks the retention policy;
+ * every query selects the field with /^(value|usage_rate)(_mean)?$/ from the measurement
+ * /^(cpu\/usage_rate|cpu)$/, so one query serves both layouts and all three tiers (a
+ * database holds one layout: with both, each panel would show each series twice).
  *
  * Totals are never means over members: cluster, namespace and workload panels read the
  * aggregator's own sums (entities `cluster`, `ns`, `workload`), and stacked panels
@@ -54,28 +57,43 @@ interface PanelSpec {
 // ---- InfluxQL helpers ----------------------------------------------------------
 
 const q = (s: string) => `'${s}'`;
-/** `"$resolution"."cpu/usage_rate"` */
-const from = (metric: string) => `"$resolution"."${metric}"`;
-const FIELD = '/^value(_mean)?$/';
+/** A metric's measurement in each layout: `cpu/usage_rate` and `cpu`, field `value` and `usage_rate`. */
+function layouts(metric: string): { heapster: string; wide: string; field: string } {
+  const slash = metric.indexOf('/');
+  return slash < 0 ? { heapster: metric, wide: metric, field: 'value' } : { heapster: metric, wide: metric.slice(0, slash), field: metric.slice(slash + 1) };
+}
+const regexText = (s: string) => s.replace(/[/.]/g, (c) => `\\${c}`);
+/** The metric's measurement in either layout: `/^(cpu\/usage_rate|cpu)$/` (`uptime` stays `"uptime"`). */
+function measurementOf(metric: string): string {
+  const { heapster, wide } = layouts(metric);
+  return heapster === wide ? `"${metric}"` : `/^(${regexText(heapster)}|${regexText(wide)})$/`;
+}
+/** `"$resolution"./^(cpu\/usage_rate|cpu)$/` */
+const from = (metric: string) => `"$resolution".${measurementOf(metric)}`;
+/** The native field, or the window mean: `/^(value|usage_rate)(_mean)?$/`. */
+function field(metric: string): string {
+  const { field: f } = layouts(metric);
+  return f === 'value' ? '/^value(_mean)?$/' : `/^(value|${regexText(f)})(_mean)?$/`;
+}
 const cluster = `"cluster_name" =~ /^$cluster$/`;
 
 /** One series per group: mean over each time bucket of the entity's own value. */
 function series(metric: string, entity: string, where: string[], groupBy: string[], fn = 'mean'): string {
   const conds = [`"type" = ${q(entity)}`, cluster, ...where, '$timeFilter'].join(' AND ');
   const groups = ['time($__interval)', ...groupBy.map((g) => `"${g}"`)].join(', ');
-  return `SELECT ${fn}(${FIELD}) FROM ${from(metric)} WHERE ${conds} GROUP BY ${groups} fill(none)`;
+  return `SELECT ${fn}(${field(metric)}) FROM ${from(metric)} WHERE ${conds} GROUP BY ${groups} fill(none)`;
 }
 
 /** The latest value of one entity (stat panels). */
 function latest(metric: string, entity: string, where: string[] = []): string {
   const conds = [`"type" = ${q(entity)}`, cluster, ...where, '$timeFilter'].join(' AND ');
-  return `SELECT last(${FIELD}) FROM ${from(metric)} WHERE ${conds}`;
+  return `SELECT last(${field(metric)}) FROM ${from(metric)} WHERE ${conds}`;
 }
 
 /** How many distinct members (e.g. nodes) reported in the range. */
 function members(metric: string, entity: string, tag: string): string {
-  const inner = `SELECT last(${FIELD}) FROM ${from(metric)} WHERE "type" = ${q(entity)} AND ${cluster} AND $timeFilter GROUP BY "${tag}"`;
-  return `SELECT count(/^last_value/) FROM (${inner}) WHERE $timeFilter`;
+  const inner = `SELECT last(${field(metric)}) FROM ${from(metric)} WHERE "type" = ${q(entity)} AND ${cluster} AND $timeFilter GROUP BY "${tag}"`;
+  return `SELECT count(/^last_/) FROM (${inner}) WHERE $timeFilter`;
 }
 
 const node = `"nodename" =~ /^$node$/`;
@@ -187,8 +205,8 @@ function tagVariable(name: VariableName): Json {
     label: name[0]!.toUpperCase() + name.slice(1),
     type: 'query',
     datasource: INFLUX_DATASOURCE,
-    query: `SHOW TAG VALUES FROM "${measurement}" WITH KEY = "${key}"${where}`,
-    definition: `SHOW TAG VALUES FROM "${measurement}" WITH KEY = "${key}"${where}`,
+    query: `SHOW TAG VALUES FROM ${measurementOf(measurement)} WITH KEY = "${key}"${where}`,
+    definition: `SHOW TAG VALUES FROM ${measurementOf(measurement)} WITH KEY = "${key}"${where}`,
     refresh: 2,
     sort: 1,
     multi,

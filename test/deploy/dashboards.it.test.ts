@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { EventRecord, MetricPoint } from '@heapstream/contracts';
-import { ENTITY_TYPES, EVENT_OCCURRENCES_METRIC, findMetric, TAGS, toLineProtocol, type EntityType } from '@heapstream/metric-model';
+import { ENTITY_TYPES, EVENT_OCCURRENCES_METRIC, findMetric, STORAGE_SCHEMAS, TAGS, toLineProtocol, type EntityType } from '@heapstream/metric-model';
 import { testEnv, uniqueName } from '@heapstream/testing';
 import { buildDashboards, renderDashboard, RESOLUTIONS } from '../../deploy/grafana/generate.js';
 import { eventToLines } from '../../services/storage-writer/src/event-lines.js';
@@ -15,10 +15,15 @@ const dashboards = loadDashboards();
 const all = [...dashboards.entries()];
 const BUILT_INS = new Set(['timeFilter', '__interval', '__rate_interval']);
 
-/** `"<rp>"."<measurement>"` and the entity `type` a query reads. */
+/**
+ * The metric (the `heapster` measurement) and the entity `type` a query reads: from
+ * `"<rp>"."<measurement>"`, or `"<rp>"./^(<heapster measurement>|<wide measurement>)$/`.
+ */
 function sources(query: string): { measurement: string; entity?: string }[] {
   const out: { measurement: string; entity?: string }[] = [];
-  for (const m of query.matchAll(/FROM "[^"]+"\."([^"]+)"(?: WHERE "type" = '(\w+)')?/g)) out.push({ measurement: m[1]!, entity: m[2] });
+  for (const m of query.matchAll(/FROM "[^"]+"\.(?:"([^"]+)"|\/\^\(((?:[^|\\]|\\.)+)\|[^)]+\)\$\/)(?: WHERE "type" = '(\w+)')?/g)) {
+    out.push({ measurement: m[1] ?? m[2]!.replace(/\\(.)/g, '$1'), entity: m[3] });
+  }
   return out;
 }
 
@@ -76,7 +81,7 @@ describe('dashboard files', () => {
     // The names the storage-writer creates by default.
     const sw = storageWriterConfigSchema.parse({ KAFKA_BROKERS: 'k:9092', INFLUX_URL: 'http://i:8086' });
     expect([sw.INFLUX_RP_RAW, sw.INFLUX_RP_1M, sw.INFLUX_RP_1H]).toEqual([...RESOLUTIONS]);
-    expect(sw.HEAPSTREAM_STORAGE_SCHEMA).toBe('heapster');
+    expect(sw.HEAPSTREAM_STORAGE_SCHEMA).toBe('wide');
   });
 
   it('never average members into a total: a mean over nodes, pods, namespaces or workloads is grouped by the member', () => {
@@ -126,15 +131,15 @@ describe('dashboardQueries()', () => {
     for (const q of qs) expect(q.query, q.panel).not.toMatch(/\$\w|\$\{|\[\[/);
     const nodes = qs.find((q) => q.dashboard === 'heapstream / Nodes' && q.panel.startsWith('CPU usage'))!;
     expect(nodes.query).toBe(
-      `SELECT mean(/^value(_mean)?$/) FROM "rollup_1m"."cpu/usage_rate" WHERE "type" = 'node' AND "cluster_name" =~ /^prod$/ AND "nodename" =~ /^(n-1|n\\.2)$/ AND time > 0 GROUP BY time(5m), "nodename" fill(none)`,
+      `SELECT mean(/^(value|usage_rate)(_mean)?$/) FROM "rollup_1m"./^(cpu\\/usage_rate|cpu)$/ WHERE "type" = 'node' AND "cluster_name" =~ /^prod$/ AND "nodename" =~ /^(n-1|n\\.2)$/ AND time > 0 GROUP BY time(5m), "nodename" fill(none)`,
     );
     expect(expandQuery('$namespace [[pod]] ${node}', [{ name: 'namespace', type: 'query' }, { name: 'pod', type: 'query' }, { name: 'node', type: 'query' }], {})).toBe('.* .* .*');
   });
 });
 
-describe('every InfluxQL query against InfluxDB 1.8', () => {
+describe.each(STORAGE_SCHEMAS)('every InfluxQL query against InfluxDB 1.8, %s layout', (schema) => {
   const influx = testEnv().INFLUX_URL;
-  const db = uniqueName('dash').replace(/-/g, '_');
+  const db = uniqueName(`dash-${schema}`).replace(/-/g, '_');
   const now = Date.now();
   const step = 15_000;
 
@@ -181,12 +186,12 @@ describe('every InfluxQL query against InfluxDB 1.8', () => {
         windows.push({ metric, entityType: entity, tags: tags(entity, rid), timestamp: start, value: v, window: { start, end: start + 60_000, min: v, max: v, sum: v * 4, count: 4, last: v } });
       }
     }
-    const raw = toLineProtocol(native, { schema: 'heapster' });
-    const rolled = toLineProtocol(windows, { schema: 'heapster' });
+    const raw = toLineProtocol(native, { schema });
+    const rolled = toLineProtocol(windows, { schema });
     expect(raw.skipped).toEqual([]);
     await write('raw', raw.lines);
     await write('rollup_1m', rolled.lines);
-    await write('rollup_1h', toLineProtocol(windows.map((p) => ({ ...p, timestamp: Math.floor(now / 3_600_000) * 3_600_000 })), { schema: 'heapster' }).lines);
+    await write('rollup_1h', toLineProtocol(windows.map((p) => ({ ...p, timestamp: Math.floor(now / 3_600_000) * 3_600_000 })), { schema }).lines);
     const event: EventRecord = {
       schemaVersion: '1.0',
       id: 'e1:1',

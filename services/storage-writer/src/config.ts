@@ -11,7 +11,7 @@ export const INPUTS = ['metrics', 'rollup1m', 'rollup1h', 'events'] as const;
 export type Input = (typeof INPUTS)[number];
 
 const ownSchema = z.object({
-  HEAPSTREAM_STORAGE_SCHEMA: z.enum(STORAGE_SCHEMAS as ['heapster', 'wide']).default('heapster').describe("heapster: Heapster's measurements; wide: its withfields layout"),
+  HEAPSTREAM_STORAGE_SCHEMA: z.enum(STORAGE_SCHEMAS as ['heapster', 'wide']).default('wide').describe("wide: Heapster's withfields layout, a measurement per metric group and a field per metric (cheaper for InfluxDB); heapster: Heapster's default layout, a measurement per metric, for Heapster's own dashboards"),
   HEAPSTREAM_STORAGE_TIME: z
     .enum(['cycle', 'sample'])
     .default('cycle')

@@ -114,7 +114,9 @@ describe('config', () => {
       ['t1.heapstream.metrics.rollup.1h.v2', { kind: 'metrics', tier: '1h', resolution: '1h' }],
     ]);
     expect(c.INFLUX_DATABASE).toBe('k8s');
-    expect(eventMeasurements(c)).toEqual(['log/events']);
+    // The default layout is wide, whose events measurement is Heapster's withfields `events`.
+    expect([c.HEAPSTREAM_STORAGE_SCHEMA, eventMeasurements(c)]).toEqual(['wide', ['events']]);
+    expect(eventMeasurements({ ...c, HEAPSTREAM_STORAGE_SCHEMA: 'heapster' })).toEqual(['log/events']);
     expect(storageWriterConfigSchema.safeParse({ KAFKA_BROKERS: '127.0.0.1:9092', INFLUX_URL: 'x' }).success).toBe(false);
   });
 

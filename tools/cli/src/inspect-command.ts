@@ -60,7 +60,7 @@ export function registerInspectCommand(program: Command): void {
     .description('parse saved kubelet /stats/summary bodies and print InfluxDB line protocol; with a later file also the rates')
     .argument('<file>', 'a saved /stats/summary body')
     .argument('[later-file]', 'a later body from the same node, to compute rates')
-    .addOption(new Option('--schema <schema>', 'storage schema').choices(STORAGE_SCHEMAS).default('heapster'))
+    .addOption(new Option('--schema <schema>', 'storage schema').choices(STORAGE_SCHEMAS).default('wide'))
     .option('--cluster <name>', 'cluster_name tag', 'default')
     .option('--max-gap-seconds <n>', 'no rate across a longer gap', (v) => Number(v), DEFAULT_RATE_OPTIONS.maxGapMs / 1000)
     .action((file: string, later: string | undefined, opts: InspectSummaryOptions) => {

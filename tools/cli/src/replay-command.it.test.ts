@@ -10,8 +10,8 @@ async function count(db: string): Promise<{ points: number; series: number }> {
     const res = await fetch(`${env.INFLUX_URL}/query`, { method: 'POST', body: new URLSearchParams({ db, q }) });
     return (await res.json()) as { results: { series?: { values: unknown[][] }[] }[] };
   };
-  const points = await query(`SELECT count("value") FROM "raw"."cpu/usage_rate"`);
-  const series = await query(`SHOW SERIES FROM "cpu/usage_rate"`);
+  const points = await query(`SELECT count("usage_rate") FROM "raw"."cpu"`);
+  const series = await query(`SHOW SERIES FROM "cpu"`);
   return { points: Number(points.results[0]?.series?.[0]?.values[0]?.[1] ?? 0), series: series.results[0]?.series?.[0]?.values.length ?? 0 };
 }
 

@@ -102,7 +102,7 @@ export function registerTopCommand(program: Command): void {
     .option('--since <window>', 'min/avg/max over this window from the 1m rollups, e.g. 1h')
     .option('--influx-url <url>', 'InfluxDB', process.env.INFLUX_URL ?? 'http://127.0.0.1:18086')
     .option('--database <db>', 'InfluxDB database (INFLUX_DATABASE)', process.env.INFLUX_DATABASE ?? 'k8s')
-    .option('--schema <layout>', 'storage layout the writer uses: heapster | wide', process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'heapster')
+    .option('--schema <layout>', 'storage layout the writer uses: heapster | wide', process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'wide')
     .option('--cluster <name>', 'only this cluster_name')
     .action(async (kind: string, o: { namespace?: string; sort: string; since?: string; influxUrl: string; database: string; schema: string; cluster?: string }) => {
       if (kind !== 'nodes' && kind !== 'pods') throw new Error(`top: "${kind}" is not nodes or pods`);

@@ -128,17 +128,20 @@ function sampleAll(pids: Map<string, number | undefined>): Sampled {
 /** One run's figures from what was sampled at its start (`before`) and once drained (`after`). */
 function runFigures(o: {
   collector: string;
+  nodes: number;
   rounds: number;
   names: string[];
   before: Sampled;
   after: Sampled;
-  statsBefore: ShardTotals;
+  statsBefore: Record<string, ShardTotals>;
   stats: Record<string, ShardTotals>;
   loss: { expected: number; found: number; rounds: number[] };
   latencyMs: number[];
   drainSeconds: number;
 }): RunFigures {
   const total = sumShards(o.stats);
+  const before = sumShards(o.statsBefore);
+  const written = (rp: string, t: ShardTotals) => ({ values: t.writeValuesOk - (o.statsBefore[rp]?.writeValuesOk ?? 0), lines: t.writePointsOk - (o.statsBefore[rp]?.writePointsOk ?? 0) });
   const delta = (a: ProcSample | undefined, b: ProcSample | undefined) => (a?.cpuSeconds ?? Number.NaN) - (b?.cpuSeconds ?? Number.NaN);
   return {
     collector: o.collector,
@@ -147,10 +150,12 @@ function runFigures(o: {
     influxCpuSeconds: delta(o.after.influx, o.before.influx),
     influxPeakRssBytes: o.after.influx?.peakRssBytes ?? Number.NaN,
     kafkaCpuSeconds: delta(o.after.kafka, o.before.kafka),
-    valuesWritten: total.writeValuesOk - o.statsBefore.writeValuesOk,
-    linesWritten: total.writePointsOk - o.statsBefore.writePointsOk,
+    valuesWritten: total.writeValuesOk - before.writeValuesOk,
+    linesWritten: total.writePointsOk - before.writePointsOk,
     seriesByRp: Object.fromEntries(Object.entries(o.stats).map(([rp, t]) => [rp, t.seriesCreate])),
-    diskBytes: total.diskBytes - o.statsBefore.diskBytes,
+    writtenByRp: Object.fromEntries(Object.entries(o.stats).map(([rp, t]) => [rp, written(rp, t)])),
+    nodes: o.nodes,
+    diskBytes: total.diskBytes - before.diskBytes,
     roundMs: o.loss.rounds,
     latencyMs: o.latencyMs,
     drainSeconds: o.drainSeconds,
@@ -223,7 +228,7 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     await sleep(t0 - Date.now());
     resetServerPeaks();
     const before = sampleAll(pids);
-    const statsBefore = sumShards(await shardStats(ctx.influxUrl, database));
+    const statsBefore = await shardStats(ctx.influxUrl, database);
     log(`run ${index}: measuring ${o.rounds} rounds from ${new Date(t0).toISOString()}`);
     const tEnd = t0 + o.rounds * o.interval;
     // Stop the scraper just before the next round would start: exactly `rounds` rounds of input.
@@ -254,7 +259,7 @@ async function runHeapstream(ctx: Context, index: number, bundleDir: string): Pr
     const stats = await shardStats(ctx.influxUrl, database);
     const stored = async (from: number, to: number) =>
       byNode(await influxQuery(ctx.influxUrl, `SELECT "${measurement.f}" FROM "raw"."${measurement.m}" WHERE "type" = 'node' AND time >= ${from}ms AND time < ${to}ms GROUP BY "nodename"`, database), 'nodename');
-    return runFigures({ collector: `heapstream-${o.schema}`, rounds: o.rounds, names: SERVICES, before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, true), latencyMs, drainSeconds: drained });
+    return runFigures({ nodes: o.nodes, collector: `heapstream-${o.schema}`, rounds: o.rounds, names: SERVICES, before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, true), latencyMs, drainSeconds: drained });
   } finally {
     await pipeline.stop();
     await dropDatabase(ctx, database);
@@ -277,7 +282,7 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
     const pids = new Map([['telegraf', pid()]]);
     resetServerPeaks();
     const before = sampleAll(pids);
-    const statsBefore = sumShards(await shardStats(ctx.influxUrl, database));
+    const statsBefore = await shardStats(ctx.influxUrl, database);
     log(`run ${index}: measuring ${o.rounds} rounds from ${new Date(t0).toISOString()}`);
     const tEnd = t0 + o.rounds * o.interval;
     await sleep(tEnd - 1_000 - Date.now());
@@ -289,7 +294,7 @@ async function runTelegraf(ctx: Context, index: number): Promise<RunFigures> {
     const stored = async (from: number, to: number) =>
       byNode(await influxQuery(ctx.influxUrl, `SELECT "memory_working_set_bytes" FROM "kubernetes_node" WHERE time >= ${from}ms AND time < ${to}ms GROUP BY "node_name"`, database), 'node_name');
     // Telegraf writes as it gathers: nothing to drain.
-    return runFigures({ collector: 'telegraf', rounds: o.rounds, names: ['telegraf'], before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, false), latencyMs, drainSeconds: 0 });
+    return runFigures({ nodes: o.nodes, collector: 'telegraf', rounds: o.rounds, names: ['telegraf'], before, after, statsBefore, stats, loss: await loss(ctx, t0, tEnd, stored, false), latencyMs, drainSeconds: 0 });
   } finally {
     await telegraf.stop();
     await dropDatabase(ctx, database);
@@ -381,10 +386,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       return v;
     })
     .option('--pairs <n>', 'A/B pairs with --vs', int(1), 3)
-    .option('--schema <layout>', 'storage layout: heapster or wide', (v) => {
+    .option('--schema <layout>', 'storage layout: wide (the default, as deployed) or heapster', (v) => {
       if (v !== 'heapster' && v !== 'wide') throw new InvalidArgumentError('must be heapster or wide');
       return v;
-    }, 'heapster')
+    }, 'wide')
     .option('--raw-partitions <n>', 'partitions of the raw topic', int(1), 1)
     .option('--profile', 'CPU-profile the services (--cpu-prof) and print each profile\'s top functions', false)
     .option('--node-flags <flags>', 'extra Node flags for the services, space-separated (e.g. "--max-semi-space-size=32")', (v) => v.split(/\s+/).filter(Boolean), [] as string[])

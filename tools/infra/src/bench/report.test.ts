@@ -11,6 +11,8 @@ const run = (collector: string, cpu: number[], values: number): RunFigures => ({
   valuesWritten: values,
   linesWritten: values / 2,
   seriesByRp: { raw: 1000, rollup_1m: 200 },
+  writtenByRp: { raw: { values: values * 0.75, lines: values / 4 }, rollup_1m: { values: values / 4, lines: values / 4 } },
+  nodes: 10,
   diskBytes: 4 * 1024 * 1024,
   roundMs: [1000, 2000, 3000, 4000],
   latencyMs: [500, 700],
@@ -38,6 +40,8 @@ describe('pipeline bench report', () => {
     expect(text).toMatch(/^p0\s+0\.50\s+2\.00\s+100$/m);
     expect(text).toMatch(/^influxdb\s+2\.00\s+8\.00\s+512$/m);
     expect(text).toContain('values/round 250,000, lines/round 125,000, series raw 1,000, rollup_1m 200, disk/round 1.0 MiB');
+    // 750,000 raw values over 4 rounds and 10 nodes; 1,000 raw series over 10 nodes
+    expect(text).toContain('per node and round: raw 18750.0 values / 6250.0 lines / 100.0 series; rollup_1m 6250.0 values / 6250.0 lines / 20.0 series');
     expect(text).toContain('round p50/p99 2.00/4.00 s');
     expect(text).toContain('lost 2');
   });

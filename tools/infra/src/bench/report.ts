@@ -27,6 +27,10 @@ export interface RunFigures {
   linesWritten: number;
   /** `SHOW SERIES EXACT CARDINALITY` per retention policy of the collector's database. */
   seriesByRp: Record<string, number>;
+  /** Values and lines written per retention policy over the interval. */
+  writtenByRp: Record<string, { values: number; lines: number }>;
+  /** Simulated nodes, for the per-node figures. */
+  nodes: number;
   diskBytes: number;
   /** Scrape rounds, from the simulator's log of answered requests: last answer − aligned round start. */
   roundMs: number[];
@@ -76,8 +80,13 @@ export function runTable(r: RunFigures): string {
     .map(([rp, n]) => `${rp} ${thousands(n)}`)
     .join(', ');
   const lost = r.expectedNodeSamples - r.foundNodeSamples;
+  const perNode = (n: number) => fixed(n / r.rounds / r.nodes, 1);
+  const tiers = Object.entries(r.writtenByRp)
+    .map(([rp, w]) => `${rp} ${perNode(w.values)} values / ${perNode(w.lines)} lines / ${fixed((r.seriesByRp[rp] ?? 0) / r.nodes, 1)} series`)
+    .join('; ');
   const facts = [
     `values/round ${thousands(r.valuesWritten / r.rounds)}, lines/round ${thousands(r.linesWritten / r.rounds)}, series ${series || '-'}, disk/round ${fixed(r.diskBytes / r.rounds / MiB, 1)} MiB`,
+    `per node and round: ${tiers || '-'}`,
     `round p50/p99 ${fixed(quantileOf(r.roundMs, 0.5) / 1000, 2)}/${fixed(quantileOf(r.roundMs, 0.99) / 1000, 2)} s, scrape→queryable p50/p99 ${fixed(quantileOf(r.latencyMs, 0.5) / 1000, 2)}/${fixed(quantileOf(r.latencyMs, 0.99) / 1000, 2)} s, drained ${fixed(r.drainSeconds, 1)} s after the last round`,
     `node samples served ${r.expectedNodeSamples}, stored ${r.foundNodeSamples}, lost ${Math.max(0, lost)}`,
   ];
