@@ -28,7 +28,7 @@ describe('storage-writer killed mid-batch', () => {
   it('after SIGKILL and a restart every point is present exactly once', async () => {
     const kafka = testKafka('storage-writer-kill');
     // Small write requests so that a kill lands between the writes of one Kafka batch.
-    const setup = writerSetup({ INFLUX_BATCH_LINES: '40', HEAPSTREAM_TOPIC_PARTITIONS: '2' });
+    const setup = writerSetup({ INFLUX_BATCH_LINES: '40', HEAPSTREAM_TOPIC_PARTITIONS: '2', HEAPSTREAM_STORAGE_SCHEMA: 'heapster' });
     const topic = setup.prefix + TOPICS.metrics.name;
     await createTopics(kafka, [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter].map((t) => ({ topic: setup.prefix + t.name, numPartitions: 2 })));
     const batches = simulatedBatches({ cluster: 'test-cluster', nodes: 40, podsPerNode: 4, times: recentTimes(6) });

@@ -18,7 +18,7 @@ describe('storage-writer while InfluxDB is down', () => {
   });
 
   it('pauses while InfluxDB is stopped, reports not ready, and afterwards every point is present exactly once', async () => {
-    const setup = writerSetup({ HEAPSTREAM_TOPIC_PARTITIONS: '2', INFLUX_TIMEOUT_MS: '2000' });
+    const setup = writerSetup({ HEAPSTREAM_TOPIC_PARTITIONS: '2', INFLUX_TIMEOUT_MS: '2000', HEAPSTREAM_STORAGE_SCHEMA: 'heapster' });
     const service = await startWriter(setup.env);
     const topic = setup.prefix + TOPICS.metrics.name;
     const sent: Batch[] = [];
