@@ -20,6 +20,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { splitMetricName } from '@heapstream/metric-model';
 
 export const INFLUX_DATASOURCE = { type: 'influxdb', uid: '${datasource}' } as const;
 export const PROMETHEUS_DATASOURCE = { type: 'prometheus', uid: '${prometheus}' } as const;
@@ -57,22 +58,17 @@ interface PanelSpec {
 // ---- InfluxQL helpers ----------------------------------------------------------
 
 const q = (s: string) => `'${s}'`;
-/** A metric's measurement in each layout: `cpu/usage_rate` and `cpu`, field `value` and `usage_rate`. */
-function layouts(metric: string): { heapster: string; wide: string; field: string } {
-  const slash = metric.indexOf('/');
-  return slash < 0 ? { heapster: metric, wide: metric, field: 'value' } : { heapster: metric, wide: metric.slice(0, slash), field: metric.slice(slash + 1) };
-}
 const regexText = (s: string) => s.replace(/[/.]/g, (c) => `\\${c}`);
 /** The metric's measurement in either layout: `/^(cpu\/usage_rate|cpu)$/` (`uptime` stays `"uptime"`). */
 function measurementOf(metric: string): string {
-  const { heapster, wide } = layouts(metric);
-  return heapster === wide ? `"${metric}"` : `/^(${regexText(heapster)}|${regexText(wide)})$/`;
+  const [wide] = splitMetricName(metric);
+  return wide === metric ? `"${metric}"` : `/^(${regexText(metric)}|${regexText(wide)})$/`;
 }
 /** `"$resolution"./^(cpu\/usage_rate|cpu)$/` */
 const from = (metric: string) => `"$resolution".${measurementOf(metric)}`;
 /** The native field, or the window mean: `/^(value|usage_rate)(_mean)?$/`. */
 function field(metric: string): string {
-  const { field: f } = layouts(metric);
+  const [, f] = splitMetricName(metric);
   return f === 'value' ? '/^value(_mean)?$/' : `/^(value|${regexText(f)})(_mean)?$/`;
 }
 const cluster = `"cluster_name" =~ /^$cluster$/`;

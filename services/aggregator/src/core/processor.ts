@@ -166,7 +166,7 @@ export class PartitionProcessor {
     // stamp the node's points like the cycle's rollups (Heapster's one time per cycle).
     const bucket = windowStart(finishedAt, this.settings.rollupCycleMs);
     const records: OutputRecord[] = [
-      { stream: 'metrics', key: nodeKey(scrape.node), batch: { ...this.batch(scrape.cluster, 'native', finishedAt, points), cycle: bucket } },
+      { stream: 'metrics', key: nodeKey(scrape.node), batch: this.batch(scrape.cluster, 'native', finishedAt, points, bucket) },
     ];
 
     // Windows of every gauge and rate of the node's entities.
@@ -287,7 +287,7 @@ export class PartitionProcessor {
       this.buckets.delete(start);
       for (const owner of [...byOwner.keys()].sort()) {
         const points = bucketPoints(byOwner.get(owner)!, start);
-        out.push({ stream: 'metrics', key: owner, batch: { ...this.batch(cluster, 'native', producedAt, points), cycle: start } });
+        out.push({ stream: 'metrics', key: owner, batch: this.batch(cluster, 'native', producedAt, points, start) });
         const set = this.windowSet(owner);
         for (const p of points) set.add(p, set.entities.idOf(p), this.settings.windows);
         set.entities.sweep();
@@ -323,8 +323,9 @@ export class PartitionProcessor {
     }
   }
 
-  private batch(cluster: string, resolution: Resolution, producedAt: number, points: MetricPoint[]): Omit<MetricPointBatch, 'schemaVersion'> {
-    return { cluster, resolution, producedAt, producer: this.settings.producer, points };
+  /** `cycle`: native batches, the rollup cycle their points count in. */
+  private batch(cluster: string, resolution: Resolution, producedAt: number, points: MetricPoint[], cycle?: number): Omit<MetricPointBatch, 'schemaVersion'> {
+    return { cluster, resolution, producedAt, producer: this.settings.producer, ...(cycle !== undefined ? { cycle } : {}), points };
   }
 
   /** Owners whose checkpoint must be rewritten (or tombstoned), and forget them. */

@@ -141,7 +141,10 @@ function runFigures(o: {
 }): RunFigures {
   const total = sumShards(o.stats);
   const before = sumShards(o.statsBefore);
-  const written = (rp: string, t: ShardTotals) => ({ values: t.writeValuesOk - (o.statsBefore[rp]?.writeValuesOk ?? 0), lines: t.writePointsOk - (o.statsBefore[rp]?.writePointsOk ?? 0) });
+  const writtenByRp = Object.fromEntries(
+    Object.entries(o.stats).map(([rp, t]) => [rp, { values: t.writeValuesOk - (o.statsBefore[rp]?.writeValuesOk ?? 0), lines: t.writePointsOk - (o.statsBefore[rp]?.writePointsOk ?? 0) }]),
+  );
+  const written = Object.values(writtenByRp);
   const delta = (a: ProcSample | undefined, b: ProcSample | undefined) => (a?.cpuSeconds ?? Number.NaN) - (b?.cpuSeconds ?? Number.NaN);
   return {
     collector: o.collector,
@@ -150,10 +153,10 @@ function runFigures(o: {
     influxCpuSeconds: delta(o.after.influx, o.before.influx),
     influxPeakRssBytes: o.after.influx?.peakRssBytes ?? Number.NaN,
     kafkaCpuSeconds: delta(o.after.kafka, o.before.kafka),
-    valuesWritten: total.writeValuesOk - before.writeValuesOk,
-    linesWritten: total.writePointsOk - before.writePointsOk,
+    valuesWritten: written.reduce((n, w) => n + w.values, 0),
+    linesWritten: written.reduce((n, w) => n + w.lines, 0),
     seriesByRp: Object.fromEntries(Object.entries(o.stats).map(([rp, t]) => [rp, t.seriesCreate])),
-    writtenByRp: Object.fromEntries(Object.entries(o.stats).map(([rp, t]) => [rp, written(rp, t)])),
+    writtenByRp,
     nodes: o.nodes,
     diskBytes: total.diskBytes - before.diskBytes,
     roundMs: o.loss.rounds,
