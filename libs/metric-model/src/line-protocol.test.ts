@@ -96,4 +96,11 @@ describe('toLineProtocol', () => {
     expect(toLineProtocol([cluster], { schema: 'heapster' }).lines).toEqual(['cpu/usage_rate,cluster_name=c,type=cluster value=1500.5,value_members=3i 1700000000000000000']);
     expect(toLineProtocol([cluster], { schema: 'wide' }).lines).toEqual(['cpu,cluster_name=c,type=cluster usage_rate=1500.5,usage_rate_members=3i 1700000000000000000']);
   });
+
+  it('wide: entities equal but for dropped tags share a line, and a repeated field keeps its first value', () => {
+    const other = { ...tags, pod_id: 'uid-2' };
+    const { lines } = toLineProtocol([p('memory/usage', 1), p('memory/usage', 2, { tags: other }), p('memory/rss', 3, { tags: other }), p('cpu/usage', 4)], { schema: 'wide' });
+    const head = ',cluster_name=c\\ 1,container_name=c,namespace_name=ns,nodename=n1,pod_name=p,type=pod_container';
+    expect(lines).toEqual([`memory${head} usage=1i,rss=3i 1700000000000000000`, `cpu${head} usage=4i 1700000000000000000`]);
+  });
 });

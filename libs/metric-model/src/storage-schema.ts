@@ -28,11 +28,6 @@ export interface LineProtocolResult {
   skipped: { point: MetricPoint; reason: LineSkipReason }[];
 }
 
-interface Field {
-  key: string;
-  text: string;
-}
-
 /** Sorted, escaped `,k=v` tag string with `type`, without empty values and dropped keys. */
 function tagString(p: MetricPoint, drop: ReadonlySet<string>): string {
   const tags: [string, string][] = [[TAGS.type, p.entityType]];
@@ -97,37 +92,59 @@ function layoutOf(metric: string, schema: StorageSchemaName): MetricLayout | und
 }
 
 /**
- * A point's fields: `name=value` for native points; for window points the metric's
- * window summaries (`windowFieldsOf`: `name_mean`, `_min`, `_max` for gauges and rates),
- * mean a float and count an int, the others the metric's type, so a field never changes
- * type between resolutions; rollup points also get `name_members` (int).
+ * A point's fields as `key=value` texts into `out` (cleared first), or why it cannot be
+ * stored: `name=value` for native points; for window points the metric's window
+ * summaries (`windowFieldsOf`: `name_mean`, `_min`, `_max` for gauges and rates), mean a
+ * float and count an int, the others the metric's type, so a field never changes type
+ * between resolutions; rollup points also get `name_members` (int). `keys` gets each
+ * field's key, for the wide layout's duplicate check.
  */
-function fieldsOf(p: MetricPoint, layout: MetricLayout): Field[] | LineSkipReason {
+function fieldsOf(p: MetricPoint, layout: MetricLayout, out: string[], keys: string[]): LineSkipReason | undefined {
+  out.length = 0;
+  keys.length = 0;
   const w = p.window;
   const type = layout.def.valueType;
-  const out: Field[] = [];
-  const add = (key: string, value: number, t: ValueType): LineSkipReason | undefined => {
-    const text = formatValue(value, t);
-    if (text === 'not-finite' || text === 'not-an-integer') return text;
-    out.push({ key, text });
-    return undefined;
-  };
   if (!w) {
-    const bad = add(layout.value, p.value, type);
-    if (bad) return bad;
+    const text = formatValue(p.value, type);
+    if (text === 'not-finite' || text === 'not-an-integer') return text;
+    out.push(`${layout.value}=${text}`);
+    keys.push(layout.value);
   } else {
     for (const [key, f] of layout.windows) {
-      const bad = f === 'mean' ? add(key, p.value, 'float') : f === 'count' ? add(key, w.count, 'int') : add(key, w[f], type);
-      if (bad) return bad;
+      const text = f === 'mean' ? formatValue(p.value, 'float') : f === 'count' ? formatValue(w.count, 'int') : formatValue(w[f], type);
+      if (text === 'not-finite' || text === 'not-an-integer') return text;
+      out.push(`${key}=${text}`);
+      keys.push(key);
     }
   }
   // Hierarchy rollups say how many members were summed, so a missing node shows as a
   // lower count rather than a silent dip in the total.
   if (p.members !== undefined) {
-    const bad = add(layout.members, p.members, 'int');
-    if (bad) return bad;
+    const text = formatValue(p.members, 'int');
+    if (text === 'not-finite' || text === 'not-an-integer') return text;
+    out.push(`${layout.members}=${text}`);
+    keys.push(layout.members);
   }
-  return out;
+  return undefined;
+}
+
+/** One wide line being built: its fields joined as they come, their keys for the duplicate check. */
+interface WideLine {
+  head: string;
+  ts: string;
+  keys: string[];
+  fields: string;
+}
+
+/**
+ * An entity's tag text, and in the wide layout its lines by measurement and time: a
+ * point finds its line through its entity and two short keys, never by hashing the
+ * whole line head. Entities whose tag texts are equal (they differ only in dropped
+ * tags) share one.
+ */
+interface EntityLines {
+  tagText: string;
+  lines: Map<string, Map<number, WideLine>>;
 }
 
 /**
@@ -138,12 +155,18 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
   const keep = new Set(options.keepTags ?? []);
   const drop = new Set(HIGH_CARDINALITY_TAGS.filter((t) => !keep.has(t)));
   const precision = options.precision ?? 'ns';
+  const wide = options.schema === 'wide';
   const skipped: LineProtocolResult['skipped'] = [];
   const lines: string[] = [];
-  // wide: one line per measurement + tag set + timestamp, fields in first-seen order.
-  const wide = new Map<string, { head: string; ts: string; fields: Field[] }>();
-  const tagCache = new Map<object, Map<string, string>>();
-  let prev: { entityType: string; tags: Record<string, string>; text: string } = { entityType: '', tags: {}, text: '' };
+  // wide: one line per measurement + tag set + timestamp, in first-seen order, fields in first-seen order.
+  const wideLines: WideLine[] = [];
+  const byText = new Map<string, EntityLines>();
+  const byObject = new Map<object, Map<string, EntityLines>>();
+  let prevType = '';
+  let prevTags: Record<string, string> | undefined;
+  let prevEntity: EntityLines | undefined;
+  const fields: string[] = [];
+  const keys: string[] = [];
 
   let lastMs = Number.NaN;
   let lastTs = '';
@@ -154,43 +177,52 @@ export function toLineProtocol(points: readonly MetricPoint[], options: LineProt
       skipped.push({ point: p, reason: 'unknown-metric' });
       continue;
     }
-    const fields = fieldsOf(p, layout);
-    if (typeof fields === 'string') {
-      skipped.push({ point: p, reason: fields });
+    const bad = fieldsOf(p, layout, fields, keys);
+    if (bad) {
+      skipped.push({ point: p, reason: bad });
       continue;
     }
     // Points of one entity usually share one tags object: sort and escape it once.
     // Decoded batches give every point its own tags object, but a node's or pod's points
     // come one after another with equal tags: compare with the previous point first.
-    let tagText = p.entityType === prev.entityType && sameTags(p.tags, prev.tags) ? prev.text : tagCache.get(p.tags)?.get(p.entityType);
-    if (tagText === undefined) {
-      tagText = tagString(p, drop);
-      const byType = tagCache.get(p.tags) ?? new Map<string, string>();
-      byType.set(p.entityType, tagText);
-      tagCache.set(p.tags, byType);
+    let entity = prevTags && p.entityType === prevType && sameTags(p.tags, prevTags) ? prevEntity : byObject.get(p.tags)?.get(p.entityType);
+    if (entity === undefined) {
+      const tagText = tagString(p, drop);
+      entity = byText.get(tagText);
+      if (!entity) byText.set(tagText, (entity = { tagText, lines: new Map() }));
+      const byType = byObject.get(p.tags) ?? new Map<string, EntityLines>();
+      byType.set(p.entityType, entity);
+      byObject.set(p.tags, byType);
     }
-    prev = { entityType: p.entityType, tags: p.tags, text: tagText };
-    const head = layout.measurement + tagText;
+    prevType = p.entityType;
+    prevTags = p.tags;
+    prevEntity = entity;
     // Points of one cycle share their time: format it once.
     if (p.timestamp !== lastMs) {
       lastMs = p.timestamp;
       lastTs = formatTimestamp(lastMs, precision);
     }
-    const ts = lastTs;
-    if (options.schema === 'heapster') {
-      let text = `${head} ${fields[0]!.key}=${fields[0]!.text}`;
-      for (let i = 1; i < fields.length; i++) text += `,${fields[i]!.key}=${fields[i]!.text}`;
-      lines.push(`${text} ${ts}`);
+    if (!wide) {
+      lines.push(`${layout.measurement}${entity.tagText} ${fields.join(',')} ${lastTs}`);
       continue;
     }
-    const key = `${head} ${ts}`;
-    const line = wide.get(key);
-    if (line) {
-      // The same field twice in one line would be last-wins in InfluxDB; a batch with
-      // duplicate points keeps the first, as the heapster layout's point order would.
-      for (const f of fields) if (!line.fields.some((x) => x.key === f.key)) line.fields.push(f);
-    } else wide.set(key, { head, ts, fields: [...fields] });
+    let byTime = entity.lines.get(layout.measurement);
+    if (!byTime) entity.lines.set(layout.measurement, (byTime = new Map()));
+    const line = byTime.get(p.timestamp);
+    if (!line) {
+      const created = { head: layout.measurement + entity.tagText, ts: lastTs, keys: [...keys], fields: fields.join(',') };
+      byTime.set(p.timestamp, created);
+      wideLines.push(created);
+      continue;
+    }
+    // The same field twice in one line would be last-wins in InfluxDB; a batch with
+    // duplicate points keeps the first, as the heapster layout's point order would.
+    for (let i = 0; i < keys.length; i++) {
+      if (line.keys.includes(keys[i]!)) continue;
+      line.keys.push(keys[i]!);
+      line.fields += `,${fields[i]!}`;
+    }
   }
-  for (const { head, ts, fields } of wide.values()) lines.push(`${head} ${fields.map((f) => `${f.key}=${f.text}`).join(',')} ${ts}`);
+  for (const { head, ts, fields: text } of wideLines) lines.push(`${head} ${text} ${ts}`);
   return { lines, skipped };
 }
