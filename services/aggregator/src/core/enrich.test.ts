@@ -37,8 +37,13 @@ describe('owning workload', () => {
   });
 
   it('reads container requests and limits and node capacity', () => {
-    const meta = podMetaOf({ ...pod('DaemonSet', 'x'), spec: { containers: [{ name: 'c1', resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '1' } } }] } }, owners);
-    expect(meta.containers).toEqual([{ name: 'c1', requests: { cpu: 250, memory: 64 * 2 ** 20 }, limits: { cpu: 1000 } }]);
+    const spec = { containers: [{ name: 'c1', resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '1' } } }, { name: 'c2' }] };
+    const status = { containerStatuses: [{ name: 'c1', restartCount: 3, ready: true, image: 'i', imageID: 'i' }] };
+    const meta = podMetaOf({ ...pod('DaemonSet', 'x'), spec, status }, owners);
+    expect(meta.containers).toEqual([
+      { name: 'c1', requests: { cpu: 250, memory: 64 * 2 ** 20 }, limits: { cpu: 1000 }, restarts: 3 },
+      { name: 'c2', requests: {}, limits: {} },
+    ]);
     expect(nodeMetaOf({ status: { capacity: { cpu: '4', memory: '8Gi' }, allocatable: { cpu: '3800m', memory: '7Gi' } } })).toEqual({
       capacity: { cpu: 4000, memory: 8 * 2 ** 30 },
       allocatable: { cpu: 3800, memory: 7 * 2 ** 30 },
@@ -50,7 +55,7 @@ describe('enriched processing', () => {
   const source: MetadataSource = {
     pod: (ns, name) =>
       ns === 'default' && name === 'p1'
-        ? { labels: { app: 'web', secret: 'x' }, workload: { kind: 'Deployment', name: 'web' }, containers: [{ name: 'c1', requests: { cpu: 500, memory: 1000 }, limits: { cpu: 1000 } }] }
+        ? { labels: { app: 'web', secret: 'x' }, workload: { kind: 'Deployment', name: 'web' }, containers: [{ name: 'c1', requests: { cpu: 500, memory: 1000 }, limits: { cpu: 1000 }, restarts: 2 }] }
         : undefined,
     node: () => ({ capacity: { cpu: 4000, memory: 8000 }, allocatable: { cpu: 2000, memory: 4000 } }),
     namespaceUid: () => 'ns-uid',
@@ -65,6 +70,7 @@ describe('enriched processing', () => {
     expect(podCpu.tags).toMatchObject({ labels: 'app:web', workload_kind: 'Deployment', workload_name: 'web', namespace_id: 'ns-uid' });
     expect(native.find((x) => x.metric === 'cpu/request' && x.entityType === 'pod_container')).toMatchObject({ value: 500 });
     expect(native.find((x) => x.metric === 'cpu/request' && x.entityType === 'pod')).toMatchObject({ value: 500, members: 1 });
+    expect(native.filter((x) => x.metric === 'restart_count')).toMatchObject([{ entityType: 'pod_container', value: 2, tags: { container_name: 'c1' } }, {}, {}]);
     // node: 5e9 ns over 10 s = 500 m of 2000 m allocatable; 500 m requested of 2000 m
     const second = out.filter((r) => r.key === 'n1')[1]!.batch.points;
     expect(second.find((x) => x.metric === 'cpu/node_utilization')).toMatchObject({ value: 0.25 });
@@ -76,6 +82,12 @@ describe('enriched processing', () => {
     // cluster utilization is the ratio of the sums, not a sum of ratios
     const cluster = out.filter((r) => r.key === 'cluster').flatMap((r) => r.batch.points);
     expect(cluster.find((x) => x.metric === 'cpu/node_utilization')).toMatchObject({ value: 0.25 });
+    // requests and limits are summed into the node (cpu and memory always, as Heapster did;
+    // ephemeral storage only when some pod sets it), and the nodes into the cluster
+    const node = (metric: string) => native.find((x) => x.metric === metric && x.entityType === 'node');
+    expect([node('cpu/request')?.value, node('cpu/limit')?.value, node('memory/request')?.value, node('memory/limit')?.value]).toEqual([500, 1000, 1000, 0]);
+    expect(node('ephemeral_storage/limit')).toBeUndefined();
+    expect(cluster.find((x) => x.metric === 'cpu/limit')).toMatchObject({ value: 1000, members: 1 });
   });
 
   it('gives the points of one entity one enriched tags object (the cost of tag work downstream is per entity)', () => {

@@ -23,7 +23,7 @@ export interface WorkloadRef {
 export interface PodMeta {
   labels: Record<string, string>;
   workload?: WorkloadRef;
-  containers: { name: string; requests: Resources; limits: Resources }[];
+  containers: { name: string; requests: Resources; limits: Resources; /** restartCount from the pod status, when it has the container */ restarts?: number }[];
 }
 
 export interface NodeMeta {
@@ -75,7 +75,9 @@ const ratio = (num: number | undefined, den: number | undefined): number | undef
 /**
  * Pure: adds metadata tags to the scrape's points (in place, sharing one tags object per
  * entity), and returns the points metadata alone gives: container and pod requests and
- * limits, node capacity and allocatable, node utilization and reservation.
+ * limits, their sums on the node, container restart counts, node capacity and
+ * allocatable, node utilization and reservation. A container without a limit adds nothing to its pod's and node's limit
+ * sums (Heapster's rule); `members` of a pod's limit says how many containers have one.
  * `points` must already include the rate points (utilization needs cpu/usage_rate).
  */
 export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: MetadataSource, allowLabels: ReadonlySet<string>): MetricPoint[] {
@@ -84,8 +86,10 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
   const podExtra = new Map<string, Record<string, string> | undefined>();
   const podKey = (ns: string, pod: string) => `${ns}/${pod}`;
 
-  // Sum of pod requests on the node: reservation's numerator.
-  const requested: Required<Resources> = { cpu: 0, memory: 0, ephemeralStorage: 0 };
+  // Sums of pod requests and limits on the node (requests: reservation's numerator), as
+  // Heapster summed them into the node's cpu/request and cpu/limit.
+  const sums = { request: { cpu: 0, memory: 0, ephemeralStorage: 0 }, limit: { cpu: 0, memory: 0, ephemeralStorage: 0 } };
+  const requested = sums.request;
   const base = { [TAGS.clusterName]: scrape.cluster, [TAGS.nodename]: scrape.node };
 
   const metas = new Map<string, PodMeta>();
@@ -129,6 +133,9 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
       if (!tags) byEntity.set(`${key}/${container}`, (tags = container ? { ...podTags, [TAGS.containerName]: container } : podTags));
       return tags;
     };
+    for (const c of meta.containers) {
+      if (c.restarts !== undefined) extraPoints.push({ metric: 'restart_count', entityType: 'pod_container', tags: tagsOf(c.name), timestamp: at, value: c.restarts });
+    }
     for (const [field, prefix] of RESOURCE_METRICS) {
       for (const kind of ['request', 'limit'] as const) {
         let sum = 0;
@@ -142,7 +149,7 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
         }
         if (members > 0) {
           extraPoints.push({ metric: `${prefix}/${kind}`, entityType: 'pod', tags: tagsOf(''), timestamp: at, value: sum, members });
-          if (kind === 'request') requested[field] += sum;
+          sums[kind][field] += sum;
         }
       }
     }
@@ -161,7 +168,8 @@ export function enrichScrape(scrape: RawScrape, points: MetricPoint[], source: M
       const add = (metric: string, value: number | undefined) => {
         if (value !== undefined) extraPoints.push({ metric: `${prefix}/${metric}`, entityType: 'node', tags: base, timestamp: at, value });
       };
-      if (field !== 'ephemeralStorage' || requested[field] > 0) add('request', requested[field]);
+      if (field !== 'ephemeralStorage' || sums.request[field] > 0) add('request', sums.request[field]);
+      if (field !== 'ephemeralStorage' || sums.limit[field] > 0) add('limit', sums.limit[field]);
       add('node_capacity', node.capacity[field]);
       add('node_allocatable', node.allocatable[field]);
       add('node_utilization', ratio(usage[field], node.allocatable[field]));

@@ -42,13 +42,18 @@ function resources(r: Record<string, string> | undefined): Resources {
 }
 
 export function podMetaOf(pod: V1Pod, owners: OwnerLookup): PodMeta {
+  const restarts = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s.restartCount]));
   const meta: PodMeta = {
     labels: pod.metadata?.labels ?? {},
-    containers: (pod.spec?.containers ?? []).map((c) => ({
-      name: c.name,
-      requests: resources(c.resources?.requests as Record<string, string> | undefined),
-      limits: resources(c.resources?.limits as Record<string, string> | undefined),
-    })),
+    containers: (pod.spec?.containers ?? []).map((c) => {
+      const restartCount = restarts.get(c.name);
+      return {
+        name: c.name,
+        requests: resources(c.resources?.requests as Record<string, string> | undefined),
+        limits: resources(c.resources?.limits as Record<string, string> | undefined),
+        ...(Number.isInteger(restartCount) && restartCount! >= 0 ? { restarts: restartCount } : {}),
+      };
+    }),
   };
   const w = workloadOf(pod, owners);
   if (w) meta.workload = w;
