@@ -110,6 +110,13 @@ export const METRICS: readonly MetricDef[] = [
   g('filesystem/inodes_used', 'count', 'int', FS_ENTITIES, 'inodes used', { extraTags: ['resource_id'], addition: true }),
 
   g('ephemeral_storage/usage', 'bytes', 'int', ['pod'], 'local ephemeral storage used by the pod (rootfs, logs, emptyDir)'),
+  // The rest of the kubelet's pod ephemeral-storage block (the OpenTelemetry kubeletstats
+  // receiver's k8s.pod.filesystem.available and .capacity): what an eviction looks at.
+  g('ephemeral_storage/available', 'bytes', 'int', ['pod'], 'bytes available on the filesystem holding the pod\'s ephemeral storage', { addition: true }),
+  g('ephemeral_storage/capacity', 'bytes', 'int', ['pod'], 'capacity of the filesystem holding the pod\'s ephemeral storage', { addition: true, ...spec }),
+  g('ephemeral_storage/inodes', 'count', 'int', ['pod'], 'inodes of the filesystem holding the pod\'s ephemeral storage', { addition: true, ...spec }),
+  g('ephemeral_storage/inodes_free', 'count', 'int', ['pod'], 'free inodes of the filesystem holding the pod\'s ephemeral storage', { addition: true }),
+  g('ephemeral_storage/inodes_used', 'count', 'int', ['pod'], 'inodes used by the pod\'s ephemeral storage', { addition: true }),
   g('ephemeral_storage/request', 'bytes', 'int', SPEC, 'ephemeral-storage request from the pod spec', spec),
   g('ephemeral_storage/limit', 'bytes', 'int', SPEC, 'ephemeral-storage limit from the pod spec', spec),
 

@@ -115,7 +115,13 @@ export function scrapeToPoints(scrape: RawScrape): MetricPoint[] {
     for (const v of pod.volumes ?? []) {
       fs('pod', tags, volumeResourceId(v.name), v, v.pvcRef ? { [TAGS.pvcName]: v.pvcRef.name } : undefined);
     }
-    emit('pod', tags, 'ephemeral_storage/usage', pod.ephemeralStorage?.usedBytes, pod.ephemeralStorage?.time);
+    const eph = pod.ephemeralStorage;
+    emit('pod', tags, 'ephemeral_storage/usage', eph?.usedBytes, eph?.time);
+    emit('pod', tags, 'ephemeral_storage/available', eph?.availableBytes, eph?.time);
+    emit('pod', tags, 'ephemeral_storage/capacity', eph?.capacityBytes, eph?.time);
+    emit('pod', tags, 'ephemeral_storage/inodes', eph?.inodes, eph?.time);
+    emit('pod', tags, 'ephemeral_storage/inodes_free', eph?.inodesFree, eph?.time);
+    emit('pod', tags, 'ephemeral_storage/inodes_used', eph?.inodesUsed, eph?.time);
     emit('pod', tags, 'process/count', pod.processCount, pod.cpu?.time ?? pod.memory?.time);
     for (const c of pod.containers) container('pod_container', tags, c);
   }
