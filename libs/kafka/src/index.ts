@@ -1,7 +1,7 @@
 export { kafkaConfigSchema, type KafkaConfig } from './config.js';
 export { createKafka } from './client.js';
 export { compressionOf, internalCompressionOf, configureCompression, COMPRESSIONS, type Compression } from './compression.js';
-export { ensureTopics, waitForLeaders, partitionCount, consumerLag, type TopicSpec } from './topics.js';
+export { ensureTopics, waitForLeaders, partitionCount, consumerLag, timestampType, type TopicSpec } from './topics.js';
 export { isRetryableKafkaError } from './errors.js';
 export { KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from './batch-transport.js';
 export { CompactedStore } from './compacted-store.js';

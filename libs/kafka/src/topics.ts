@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { isRetryableKafkaError } from './errors.js';
 
 /** What a topic must look like; the contracts library owns the instances. */
@@ -10,6 +10,13 @@ export interface TopicSpec {
   compacted?: boolean;
   retentionMs?: number;
   replicationFactor?: number;
+  /**
+   * The broker stamps each record with its own clock (`message.timestamp.type=
+   * LogAppendTime`) instead of keeping the producer's: for topics whose consumers judge
+   * a record's claimed times against when it arrived, which a producer's clock must not
+   * decide (a skewed scraper).
+   */
+  logAppendTime?: boolean;
 }
 
 /**
@@ -48,6 +55,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
         configEntries: [
           ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
           ...(s.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+          ...(s.logAppendTime ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
         ],
       })),
     }).catch((err: { type?: string }) => {
@@ -55,6 +63,18 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
       if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
     });
     await waitForLeaders(admin, missing.map((s) => s.name));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The topic's `message.timestamp.type` (CreateTime or LogAppendTime); undefined when the broker does not say. */
+export async function timestampType(kafka: Kafka, topic: string): Promise<string | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({ resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['message.timestamp.type'] }], includeSynonyms: false });
+    return resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue;
   } finally {
     await admin.disconnect();
   }

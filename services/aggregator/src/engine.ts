@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { batchPacer, CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { batchPacer, CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, timestampType, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -64,6 +64,16 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
         { name: topics.deadLetter, partitions: n },
         { name: topics.state, partitions: Math.max(1, inputPartitions), compacted: true },
       ]);
+    }
+    // A scrape claiming to finish after the broker received it is refused (clock skew):
+    // that needs the broker's time on the raw records, which the scraper asks for when it
+    // creates the topic. A topic created otherwise keeps the producers' clocks.
+    const stamped = await timestampType(kafka, topics.raw).catch(() => undefined);
+    if (stamped !== 'LogAppendTime') {
+      this.o.logger.warn(
+        { topic: topics.raw, timestampType: stamped ?? 'unknown' },
+        "the raw topic keeps the producers' timestamps, so the clock-skew guard trusts the scrapers' clocks: set message.timestamp.type=LogAppendTime on it",
+      );
     }
     const statePartitions = await partitionCount(kafka, topics.state);
     if (statePartitions < inputPartitions) {

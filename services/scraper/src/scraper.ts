@@ -137,7 +137,9 @@ export class Scraper {
     await this.ownership.stop();
     await this.producer?.disconnect().catch(() => undefined);
     await ensureTopics(kafka, [
-      { name: this.topic, partitions: 12 },
+      // Broker time on the raw records: the aggregator's clock-skew guard compares a
+      // scrape's finishedAt with it, which this replica's clock must not decide.
+      { name: this.topic, partitions: 12, logAppendTime: true },
       ...(config.SCRAPER_SHARDING === 'group' ? [{ name: config.HEAPSTREAM_TOPIC_PREFIX + SHARDS_TOPIC, partitions: config.SCRAPER_SHARDS }] : []),
     ]);
     // Java-compatible murmur2 partitioning, so other clients keying by node agree; an idempotent

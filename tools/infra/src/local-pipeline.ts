@@ -112,7 +112,7 @@ async function ensurePipelineTopics(brokers: string, prefix: string, rawPartitio
   const data = [TOPICS.metrics, TOPICS.rollup1m, TOPICS.rollup1h, TOPICS.events, TOPICS.deadLetter];
   // One raw partition: the aggregator's namespace and cluster rollups are complete only
   // within a partition (docs/aggregator.md), and one partition carries a small cluster.
-  await ensureTopics(kafka, [{ name: prefix + TOPICS.metricsRaw.name, partitions: rawPartitions }, ...data.map((t) => ({ name: prefix + t.name, partitions: 3 }))]);
+  await ensureTopics(kafka, [{ name: prefix + TOPICS.metricsRaw.name, partitions: rawPartitions, logAppendTime: true }, ...data.map((t) => ({ name: prefix + t.name, partitions: 3 }))]);
 }
 
 async function startAll(
