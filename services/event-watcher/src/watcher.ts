@@ -256,14 +256,15 @@ export class EventWatcher {
     const again = decide(object, stream.api, this.ledger, { filter: this.filter, maxExpand: this.opts.maxExpand ?? 100 });
     if (again.kind !== 'emit') return d.ev.uid;
     const observedAt = Date.now();
+    const maxMessageBytes = this.opts.maxMessageBytes ?? 16_384;
     const records = buildRecords(again.ev, again.plan, {
       observedAt,
-      maxMessageBytes: this.opts.maxMessageBytes ?? 16_384,
+      maxMessageBytes,
       ...(this.opts.cluster !== undefined ? { cluster: this.opts.cluster } : {}),
       ...(workload ? { workload } : {}),
     });
     if (this.opts.heapsterTopic) {
-      const h = Buffer.from(JSON.stringify(toHeapsterEvent(again.ev)));
+      const h = Buffer.from(JSON.stringify(toHeapsterEvent(again.ev, maxMessageBytes)));
       this.pending.heapster.push({ key: again.ev.uid, value: h, headers: {} });
       this.pending.bytes += h.length;
     }

@@ -4,6 +4,7 @@ import { eventFilter } from './filter.js';
 import { EmittedLedger } from './ledger.js';
 import { normalizeEvent } from './normalize.js';
 import { planOccurrences } from './occurrences.js';
+import { toHeapsterEvent } from './heapster.js';
 import { buildRecords } from './record.js';
 import { truncateUtf8 } from './truncate.js';
 
@@ -94,6 +95,14 @@ describe('records', () => {
     expect(Buffer.byteLength(r!.event.message!)).toBeLessThanOrEqual(1024);
     expect(r!.event.message).toMatch(/…\[truncated, 200000 bytes\]$/);
     expect(r!.event).toMatchObject({ messageTruncated: true, messageBytes: 200_000 });
+  });
+  it("cuts the Heapster-compatible event's message alike: a 2 MiB message would be over the broker's record limit", () => {
+    const ev = normalizeEvent(coreEvent({ message: 'x'.repeat(2 * 2 ** 20) }))!;
+    const h = toHeapsterEvent(ev, 16_384);
+    const core = JSON.parse(h.EventValue) as { message: string };
+    expect(Buffer.byteLength(core.message)).toBeLessThanOrEqual(16_384);
+    expect(core.message).toMatch(/…\[truncated, 2097152 bytes\]$/);
+    expect(Buffer.byteLength(JSON.stringify(h))).toBeLessThan(20_000);
   });
   it('gives deterministic ids and the workload for workload-kind objects', () => {
     const ev = normalizeEvent(coreEvent({ count: 2, involvedObject: { kind: 'Deployment', name: 'web', namespace: 'ns' } }))!;

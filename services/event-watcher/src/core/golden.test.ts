@@ -26,7 +26,7 @@ describe('every fixture becomes records (goldens)', () => {
       expect(records.length).toBe(decision.ev.count);
       // Every record survives the wire format and the contract's validation.
       for (const r of records) expect(decodeEventRecord(encodeEventRecord(r).value)).toEqual({ ok: true, value: r });
-      const heapster = toHeapsterEvent(decision.ev);
+      const heapster = toHeapsterEvent(decision.ev, 16_384);
       expect(heapsterEventSchema.safeParse(heapster).success).toBe(true);
       const actual = JSON.stringify({ records, heapster }, null, 2) + '\n';
       const goldenPath = join(testdata, 'golden', file);
