@@ -11,6 +11,7 @@ import {
   type MetricPoint,
   type StorageSchemaName,
 } from '@heapstream/metric-model';
+import { positiveNumber } from './options.js';
 
 export interface InspectSummaryOptions {
   schema: StorageSchemaName;
@@ -62,7 +63,7 @@ export function registerInspectCommand(program: Command): void {
     .argument('[later-file]', 'a later body from the same node, to compute rates')
     .addOption(new Option('--schema <schema>', 'storage schema').choices(STORAGE_SCHEMAS).default('wide'))
     .option('--cluster <name>', 'cluster_name tag', 'default')
-    .option('--max-gap-seconds <n>', 'no rate across a longer gap', (v) => Number(v), DEFAULT_RATE_OPTIONS.maxGapMs / 1000)
+    .option('--max-gap-seconds <n>', 'no rate across a longer gap', positiveNumber, DEFAULT_RATE_OPTIONS.maxGapMs / 1000)
     .action((file: string, later: string | undefined, opts: InspectSummaryOptions) => {
       const { stdout, stderr } = inspectSummary(later ? [file, later] : [file], opts);
       for (const line of stderr) console.error(line);

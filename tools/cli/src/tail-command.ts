@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 // Registers the zstd codec (and the gzip one) with kafkajs, so zstd topics can be tailed.
 import '@heapstream/kafka';
 import { matches, parseFilters, STREAMS } from './streams.js';
+import { wholeNumber } from './options.js';
 
 export interface TailOptions {
   brokers: string;
@@ -73,7 +74,7 @@ export function registerTailCommand(program: Command): void {
     .option('--from-beginning', 'start at the oldest retained record instead of new ones', false)
     .option('--filter <key=value>', 'only records with this field, e.g. node=n1, namespace=default, reason=BackOff (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--json', 'one JSON record per line (the topic contract), for piping into jq', false)
-    .option('-n, --limit <count>', 'stop after this many records', (v) => Number.parseInt(v, 10))
+    .option('-n, --limit <count>', 'stop after this many records', wholeNumber(1))
     .option('--brokers <list>', 'Kafka bootstrap servers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
     .option('--topic-prefix <prefix>', 'prefix of the topic names (HEAPSTREAM_TOPIC_PREFIX)', process.env.HEAPSTREAM_TOPIC_PREFIX ?? '')
     .action(async (stream: string, o: { fromBeginning: boolean; filter: string[]; json: boolean; limit?: number; brokers: string; topicPrefix: string }) => {

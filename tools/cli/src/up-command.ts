@@ -2,14 +2,15 @@ import type { Command } from 'commander';
 import { bundleServices, SERVICE_NAMES, startLocalPipeline, status as infraStatus, down, up, type LocalPipeline } from '@heapstream/infra';
 import { parsePrometheusText } from './status/prometheus-text.js';
 import { renderRows, serviceRow, type ServiceSnapshot } from './status/service-status.js';
+import { nonNegativeNumber, positiveNumber, wholeNumber } from './options.js';
 
 interface UpOptions {
   kubeconfig?: string;
-  nodes: string;
-  podsPerNode: string;
-  eventsPerSecond: string;
+  nodes: number;
+  podsPerNode: number;
+  eventsPerSecond: number;
   status: boolean;
-  duration?: string;
+  duration?: number;
 }
 
 async function snapshot(pipeline: LocalPipeline, name: string): Promise<ServiceSnapshot> {
@@ -37,11 +38,11 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('set up and run the whole pipeline locally, on a simulated cluster unless --kubeconfig is given')
     .option('--kubeconfig <path>', 'scrape and watch this real cluster instead of the simulator')
-    .option('--nodes <n>', 'simulated nodes', '20')
-    .option('--pods-per-node <n>', 'simulated pods per node', '10')
-    .option('--events-per-second <n>', 'simulated Kubernetes Events per second', '2')
+    .option('--nodes <n>', 'simulated nodes', wholeNumber(1), 20)
+    .option('--pods-per-node <n>', 'simulated pods per node', wholeNumber(0), 10)
+    .option('--events-per-second <n>', 'simulated Kubernetes Events per second', nonNegativeNumber, 2)
     .option('--no-status', 'print a status line every 10 s instead of a refreshing table')
-    .option('--duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option('--duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)', positiveNumber)
     .action(async (o: UpOptions) => {
       const progress = (line: string) => console.error(`[up] ${line}`);
       const infraWasUp = (await infraStatus()).every((s) => s.ready);
@@ -53,7 +54,7 @@ export function registerUpCommand(program: Command): void {
         infra,
         bundleDir,
         ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
-        simArgs: ['--cleanup', '--nodes', o.nodes, '--pods-per-node', o.podsPerNode, '--events-per-second', o.eventsPerSecond, '--churn', '20', '--restart-rate', '0.5', '--interval', '15s'],
+        simArgs: ['--cleanup', '--nodes', String(o.nodes), '--pods-per-node', String(o.podsPerNode), '--events-per-second', String(o.eventsPerSecond), '--churn', '20', '--restart-rate', '0.5', '--interval', '15s'],
       });
       progress(`services started; logs in ${pipeline.logDir}`);
 
@@ -94,6 +95,6 @@ export function registerUpCommand(program: Command): void {
         else if (ticks++ % 5 === 0) console.log(renderRows(rows).slice(1).join(' | '));
       };
       const timer = setInterval(() => void render(), 2_000);
-      if (o.duration) setTimeout(() => void stop(`${o.duration} s elapsed`), Number(o.duration) * 1000);
+      if (o.duration) setTimeout(() => void stop(`${o.duration} s elapsed`), o.duration * 1000);
     });
 }

@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+
+/*
+ * Parsers for the CLI's numeric options: a bad value is refused by commander with the
+ * option's name, the value and why ("error: option '-n, --limit <count>' argument 'abc'
+ * is invalid. a whole number of at least 1"), and exit code 1, before anything runs.
+ */
+
+/** A whole number of at least `min`. */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`a whole number of at least ${min}`);
+    return n;
+  };
+}
+
+/** A finite number above 0 (seconds, rates). */
+export function positiveNumber(value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number above 0');
+  return n;
+}
+
+/** A finite number of at least 0. */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of at least 0');
+  return n;
+}
