@@ -7,7 +7,7 @@ import { repoRoot, up } from '@heapstream/infra';
 /** Each component keeps its benchmark beside its code; the CLI only finds and runs it. */
 const BENCHES: Record<string, string> = {
   scraper: 'services/scraper/src/bench.ts',
-  sim: 'tools/sim/src/bench.ts',
+  sim: 'tools/sim/src/bench-main.ts',
   aggregator: 'services/aggregator/bench/core-bench.ts',
   'storage-writer': 'services/storage-writer/bench/bench.ts',
   'event-watcher': 'services/event-watcher/src/bench.ts',

@@ -11,7 +11,7 @@ import { processStats, quantile } from '@heapstream/observability';
  * per node, requests spread evenly). Prints the simulator's CPU-seconds and peak RSS
  * (from /proc), fds, and scrape latencies. Not a test: run it by hand.
  *
- *   tsx tools/sim/src/bench.ts --nodes 5000 --pods-per-node 30 --rounds 4
+ *   tsx tools/sim/src/bench-main.ts --nodes 5000 --pods-per-node 30 --rounds 4
  */
 
 export interface BenchOptions {
@@ -158,24 +158,4 @@ function findServerPid(rootPid: number): number {
     if (children.length === 0) return pid;
     pid = Number(children[0]);
   }
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runBench({
-    nodes: Number(arg('nodes', '5000')),
-    podsPerNode: Number(arg('pods-per-node', '30')),
-    containersPerPod: arg('containers-per-pod', '1-3'),
-    scrapeIntervalMs: Number(arg('scrape-interval-ms', '15000')),
-    rounds: Number(arg('rounds', '4')),
-    addressOctet: Number(arg('address-octet', '233')),
-    path: arg('path', '/stats/summary'),
-  }).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
 }
