@@ -47,4 +47,28 @@ describe('readPartitionRanges against Kafka', () => {
     await createTopics(kafka, [{ topic }]);
     expect(await readPartitionRanges(kafka, topic, [{ partition: 0, from: 3n, to: 3n }], () => undefined)).toBe(0);
   });
+
+  it('reports the part of a range that retention deleted and reads the rest, instead of skipping it all', async () => {
+    const topic = uniqueName('read-range-deleted');
+    await createTopics(kafka, [{ topic }]);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs finds the leaders from it
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '10' }] }).finally(() => admin.disconnect());
+
+    const got: string[] = [];
+    const lost: string[] = [];
+    const onLost = (r: { partition: number; from: bigint; to: bigint }) => lost.push(`${r.partition}:${r.from}-${r.to}`);
+    const read = await readPartitionRanges(kafka, topic, [{ partition: 0, from: 5n, to: 15n }], (_, m) => got.push(m.value!.toString()), onLost);
+    expect(lost).toEqual(['0:5-10']);
+    expect(read).toBe(5);
+    expect(got).toEqual(['v10', 'v11', 'v12', 'v13', 'v14']);
+    // A range wholly deleted: all of it reported, nothing read.
+    expect(await readPartitionRanges(kafka, topic, [{ partition: 0, from: 2n, to: 8n }], () => undefined, onLost)).toBe(0);
+    expect(lost).toEqual(['0:5-10', '0:2-8']);
+  });
 });

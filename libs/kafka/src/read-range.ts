@@ -15,9 +15,28 @@ export interface PartitionRange {
  * input records between a state snapshot and the committed offset. Transaction markers
  * and aborted records are skipped (read_committed), so fewer than `to - from` records
  * may arrive. Returns how many did.
+ *
+ * Offsets below a partition's log start (deleted by retention) cannot be read: the part
+ * of a range below it is handed to `onLost` (if given) and the rest is read, instead of
+ * the consumer quietly resetting to the end and skipping all of it.
  */
-export async function readPartitionRanges(kafka: Kafka, topic: string, ranges: readonly PartitionRange[], onMessage: (partition: number, m: KafkaMessage) => void): Promise<number> {
-  const pending = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
+export async function readPartitionRanges(
+  kafka: Kafka,
+  topic: string,
+  ranges: readonly PartitionRange[],
+  onMessage: (partition: number, m: KafkaMessage) => void,
+  onLost?: (lost: PartitionRange) => void,
+): Promise<number> {
+  const wanted = ranges.filter((r) => r.to > r.from);
+  if (wanted.length === 0) return 0;
+  const starts = await logStarts(kafka, topic);
+  const readable: PartitionRange[] = [];
+  for (const r of wanted) {
+    const start = starts.get(r.partition) ?? 0n;
+    if (r.from < start) onLost?.({ partition: r.partition, from: r.from, to: start < r.to ? start : r.to });
+    if (r.to > start) readable.push({ ...r, from: r.from < start ? start : r.from });
+  }
+  const pending = new Map(readable.map((r) => [r.partition, r]));
   if (pending.size === 0) return 0;
   /** Per partition, the next offset wanted: every record is handed over once, in order, even if one is fetched twice. */
   const next = new Map([...pending].map(([partition, r]) => [partition, r.from]));
@@ -75,7 +94,26 @@ export async function readPartitionRanges(kafka: Kafka, topic: string, ranges: r
   return read;
 }
 
+/** The first offset each partition of `topic` still holds. */
+async function logStarts(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** `readPartitionRanges` for one partition. */
-export function readPartitionRange(kafka: Kafka, topic: string, partition: number, from: bigint, to: bigint, onMessage: (m: KafkaMessage) => void): Promise<number> {
-  return readPartitionRanges(kafka, topic, [{ partition, from, to }], (_, m) => onMessage(m));
+export function readPartitionRange(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  from: bigint,
+  to: bigint,
+  onMessage: (m: KafkaMessage) => void,
+  onLost?: (lost: PartitionRange) => void,
+): Promise<number> {
+  return readPartitionRanges(kafka, topic, [{ partition, from, to }], (_, m) => onMessage(m), onLost);
 }
