@@ -219,7 +219,7 @@ export class PartitionProcessor {
   /** The owner's window set; a node's shares the node's entity table. */
   private windowSet(owner: string, entities?: EntityTable): WindowSet {
     let set = this.windows.get(owner);
-    if (!set) this.windows.set(owner, (set = new WindowSet(entities ?? new EntityTable(), (end) => this.indexEnd(end, owner))));
+    if (!set) this.windows.set(owner, (set = new WindowSet(entities ?? new EntityTable(), this.endIndexer(owner))));
     return set;
   }
 
@@ -366,8 +366,17 @@ export class PartitionProcessor {
       const rates = s.rates ? RateStore.restore(options, entities, s.rates) : new RateStore(options, entities);
       this.nodes.set(s.owner.slice('node/'.length), { entities, rates, lastSeen: s.lastSeen ?? 0 });
     }
-    if (s.windows) this.windows.set(s.owner, WindowSet.restore(entities, s.windows, (end) => this.indexEnd(end, s.owner)));
+    if (s.windows) this.windows.set(s.owner, WindowSet.restore(entities, s.windows, this.endIndexer(s.owner)));
     entities.sweep();
+  }
+
+  /**
+   * The callback a window set reports new period ends with. Made apart from
+   * `restoreOwner`: a closure there would keep the whole checkpoint it restored from (its
+   * rate and window columns) alive as long as the owner's windows.
+   */
+  private endIndexer(owner: string): (end: number) => void {
+    return (end) => this.indexEnd(end, owner);
   }
 
   restorePartition(s: PartitionState): void {
