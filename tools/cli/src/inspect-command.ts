@@ -11,7 +11,7 @@ import {
   type MetricPoint,
   type StorageSchemaName,
 } from '@heapstream/metric-model';
-import { positiveNumber } from './options.js';
+import { existingFile, positiveNumber } from './options.js';
 
 export interface InspectSummaryOptions {
   schema: StorageSchemaName;
@@ -59,8 +59,8 @@ export function registerInspectCommand(program: Command): void {
   inspect
     .command('summary')
     .description('parse saved kubelet /stats/summary bodies and print InfluxDB line protocol; with a later file also the rates')
-    .argument('<file>', 'a saved /stats/summary body')
-    .argument('[later-file]', 'a later body from the same node, to compute rates')
+    .argument('<file>', 'a saved /stats/summary body', existingFile)
+    .argument('[later-file]', 'a later body from the same node, to compute rates', existingFile)
     .addOption(new Option('--schema <schema>', 'storage schema').choices(STORAGE_SCHEMAS).default('wide'))
     .option('--cluster <name>', 'cluster_name tag', 'default')
     .option('--max-gap-seconds <n>', 'no rate across a longer gap', positiveNumber, DEFAULT_RATE_OPTIONS.maxGapMs / 1000)

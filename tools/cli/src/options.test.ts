@@ -40,6 +40,7 @@ describe('CLI numeric options', () => {
     expect(parse(registerTailCommand, ['tail', 'metrics', '-n', '-3']).error).toContain("argument '-3' is invalid");
     expect(parse(registerUpCommand, ['up', '--nodes', '-5']).error).toContain("option '--nodes <n>' argument '-5' is invalid");
     expect(parse(registerUpCommand, ['up', '--duration', '0']).error).toContain("option '--duration <seconds>' argument '0' is invalid. a number above 0");
+    expect(parse(registerUpCommand, ['up', '--kubeconfig', '/no/such/kubeconfig']).error).toContain("option '--kubeconfig <path>' argument '/no/such/kubeconfig' is invalid. no such file");
   });
 
   it('give numbers to the commands, with numeric defaults', () => {

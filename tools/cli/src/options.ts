@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /*
@@ -27,4 +28,11 @@ export function nonNegativeNumber(value: string): number {
   const n = Number(value.trim());
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of at least 0');
   return n;
+}
+
+/** A path to a file that exists (kubeconfigs, payloads). */
+export function existingFile(value: string): string {
+  if (!existsSync(value)) throw new InvalidArgumentError('no such file');
+  if (!statSync(value).isFile()) throw new InvalidArgumentError('not a file');
+  return value;
 }

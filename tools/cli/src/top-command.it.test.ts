@@ -75,6 +75,11 @@ describe.each(['heapster', 'wide'] as const)('heapstream top against real Influx
     const { opts } = await setup();
     expect(await top('pods', opts)).toEqual([expect.stringMatching(/^no pods with data in top_/)]);
   });
+
+  it('names the server and the reason when InfluxDB cannot be reached', async () => {
+    const { opts } = await setup();
+    await expect(top('nodes', { ...opts, influxUrl: 'http://127.0.0.1:18999' })).rejects.toThrow('cannot reach InfluxDB at http://127.0.0.1:18999 (ECONNREFUSED)');
+  });
 });
 
 describe('top queries', () => {

@@ -51,7 +51,11 @@ export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory:
 }
 
 async function influxql(url: string, db: string, q: string): Promise<Series[]> {
-  const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ db, q }) });
+  const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ db, q }) }).catch((err: unknown) => {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ...) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach InfluxDB at ${url} (${cause?.code ?? cause?.message ?? String(err)}): is it running, and is --influx-url (INFLUX_URL) right?`);
+  });
   if (!res.ok) throw new Error(`InfluxDB ${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   const body = (await res.json()) as { results: { series?: Series[]; error?: string }[] };
   const err = body.results.find((r) => r.error)?.error;

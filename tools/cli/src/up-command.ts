@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { bundleServices, SERVICE_NAMES, startLocalPipeline, status as infraStatus, down, up, type LocalPipeline } from '@heapstream/infra';
 import { parsePrometheusText } from './status/prometheus-text.js';
 import { renderRows, serviceRow, type ServiceSnapshot } from './status/service-status.js';
-import { nonNegativeNumber, positiveNumber, wholeNumber } from './options.js';
+import { existingFile, nonNegativeNumber, positiveNumber, wholeNumber } from './options.js';
 
 interface UpOptions {
   kubeconfig?: string;
@@ -37,7 +37,7 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('set up and run the whole pipeline locally, on a simulated cluster unless --kubeconfig is given')
-    .option('--kubeconfig <path>', 'scrape and watch this real cluster instead of the simulator')
+    .option('--kubeconfig <path>', 'scrape and watch this real cluster instead of the simulator', existingFile)
     .option('--nodes <n>', 'simulated nodes', wholeNumber(1), 20)
     .option('--pods-per-node <n>', 'simulated pods per node', wholeNumber(0), 10)
     .option('--events-per-second <n>', 'simulated Kubernetes Events per second', nonNegativeNumber, 2)
