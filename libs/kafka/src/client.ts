@@ -11,6 +11,16 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
+ * Broker answers kafkajs logs at error level (`Response <API>`) although it handles them,
+ * refreshing metadata or retrying, and they clear on their own in a healthy cluster: a
+ * topic or leader a moment old, a transaction the broker is still closing, a group
+ * rebalancing or its coordinator moving. Logged at info, so that an error line means one;
+ * a request that finally fails reaches heapstream's code, which logs it itself.
+ */
+const TRANSIENT =
+  /not the leader for that topic-partition|does not host this topic-partition|another concurrent operation on the same transaction|group is rebalancing|coordinator is not available|not the correct coordinator|coordinator is loading/i;
+
+/**
  * A kafkajs client whose log lines go through the service logger (never the credentials).
  * Also sets the process's compression level (KAFKA_COMPRESSION_LEVEL).
  */
@@ -29,7 +39,8 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...extra } = log;
-      logger[levels[level] ?? 'info']({ kafka: extra }, `kafka: ${message}`);
+      const transient = level === logLevel.ERROR && message.startsWith('Response ') && TRANSIENT.test(String(extra.error ?? ''));
+      logger[transient ? 'info' : (levels[level] ?? 'info')]({ kafka: extra }, `kafka: ${message}`);
     },
   };
   return new Kafka(options);

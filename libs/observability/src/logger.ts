@@ -8,9 +8,18 @@ const redactedPaths = [
   'headers.authorization', '*.headers.authorization', '*.*.headers.authorization', 'sasl.password', 'bearerToken',
 ];
 
-/** Structured JSON logs on stdout; secrets redacted by field name. */
+/**
+ * Structured JSON logs on stdout; secrets redacted by field name; the level by name
+ * (`"level":"warn"`, what log pipelines and people filter on) rather than pino's number.
+ */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
-  const options = { name: service, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { service } };
+  const options = {
+    name: service,
+    level,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    base: { service },
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -47,7 +47,7 @@ describe('OnceLogger', () => {
     const logger = createLogger('t', 'info', new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
     logger.info({ token: 's3cret', kubelet: { headers: { authorization: 'Bearer s3cret' } }, sasl: { password: 's3cret' } }, 'x');
     expect(lines.join('')).not.toContain('s3cret');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ service: 't', token: '[redacted]' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ service: 't', token: '[redacted]', level: 'info' });
   });
 });
 
