@@ -38,6 +38,8 @@ export async function bundle({ root = process.cwd(), outdir = 'dist', projects =
     });
     for (const input of Object.keys(result.metafile.inputs)) inputs.add(input);
   }
+  // The programs' preload (deploy/docker/runtime.mjs), beside the bundles it serves.
+  copyFileSync(resolve(root, 'deploy/docker/runtime.mjs'), resolve(root, outdir, 'runtime.mjs'));
   // The CLI reads the pinned versions (tools/infra/versions.sh) from `<its dir>/..`,
   // which for dist/tools/cli/main.js is dist/tools/.
   if (projects.includes('tools/cli')) {

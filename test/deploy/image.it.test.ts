@@ -127,6 +127,17 @@ describe('the image runtime (rebuilt without Docker)', () => {
     expect(cli.out).toContain('--kubeconfig');
     expect(cli.status).toBe(0);
   });
+
+  it("prints the package version, the image's tag, with heapstream --version", () => {
+    const cli = runProgram(['heapstream', '--version'], {});
+    expect(cli.out.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(cli.status).toBe(0);
+  });
+
+  it('runs its programs with the source-map preload beside the bundles', () => {
+    expect(readFileSync(join(app, 'dist', 'runtime.mjs'), 'utf8')).toContain('setSourceMapsSupport');
+    expect(readFileSync(entrypoint, 'utf8')).toMatch(/^node_flags=".*--import=\$app\/dist\/runtime\.mjs.*"$/m);
+  });
 });
 
 describe('the bundled pipeline, each service with its deploy/ ServiceAccount token', () => {

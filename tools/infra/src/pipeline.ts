@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitFor } from './processes.js';
 
@@ -20,6 +20,24 @@ export interface ServiceProcessSpec {
   env: Record<string, string>;
   /** The service's HTTP port (/healthz, /readyz, /metrics). */
   port: number;
+}
+
+/**
+ * How the image runs its programs, from deploy/docker/entrypoint.sh (the one place it is
+ * written): the Node flags (`node_flags="..."`, with `$app/dist` = `bundleDir`) and the
+ * environment it exports (`export NAME=value` lines).
+ */
+export function imageRuntime(bundleDir: string): { flags: string[]; env: Record<string, string> } {
+  const script = readFileSync(join(repoRoot, 'deploy/docker/entrypoint.sh'), 'utf8');
+  const flags = /^node_flags="([^"]*)"$/m.exec(script)?.[1];
+  if (flags === undefined) throw new Error('deploy/docker/entrypoint.sh has no node_flags="..." line');
+  return {
+    flags: flags
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((f) => f.replaceAll('$app/dist', bundleDir)),
+    env: Object.fromEntries([...script.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!])),
+  };
 }
 
 interface Running {
@@ -44,10 +62,15 @@ export class ProcessGroup {
     if (this.isAlive(spec.name)) throw new Error(`${spec.name} is already running`);
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
     const node = join(repoRoot, 'node_modules', '.bin', 'node');
-    const loader = spec.entry.endsWith('.ts') ? ['--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href] : ['--enable-source-maps'];
-    const child = spawn(node, ['--disable-warning=TimeoutNegativeWarning', ...(spec.nodeArgs ?? []), ...loader, resolve(repoRoot, spec.entry), ...(spec.args ?? [])], {
+    const entry = resolve(repoRoot, spec.entry);
+    // A bundle runs as in the image (<dist>/services/<name>/main.js); sources run under tsx.
+    const image = entry.endsWith('.ts') ? undefined : imageRuntime(dirname(dirname(dirname(entry))));
+    const flags = image
+      ? [...image.flags, ...(spec.nodeArgs ?? [])]
+      : ['--disable-warning=TimeoutNegativeWarning', ...(spec.nodeArgs ?? []), '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href];
+    const child = spawn(node, [...flags, entry, ...(spec.args ?? [])], {
       cwd: repoRoot,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
+      env: { ...process.env, ...image?.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), HEAPSTREAM_HTTP_HOST: '127.0.0.1', HEAPSTREAM_HTTP_PORT: String(spec.port), ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
