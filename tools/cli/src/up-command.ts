@@ -4,6 +4,13 @@ import { parsePrometheusText } from './status/prometheus-text.js';
 import { renderRows, serviceRow, type ServiceSnapshot } from './status/service-status.js';
 import { existingFile, nonNegativeNumber, positiveNumber, wholeNumber } from './options.js';
 
+/**
+ * Node flags for the services of a small simulated cluster: about half the memory, at a
+ * CPU cost that only matters under load (3x at 200 nodes; docs/performance.md).
+ */
+export const SMALL_CLUSTER_NODE_FLAGS = '--optimize-for-size --max-semi-space-size=2';
+const SMALL_CLUSTER_NODES = 50;
+
 interface UpOptions {
   kubeconfig?: string;
   nodes: number;
@@ -50,9 +57,13 @@ export function registerUpCommand(program: Command): void {
       progress(o.kubeconfig ? `starting the services against ${o.kubeconfig}` : `starting a simulated cluster (${o.nodes} nodes × ${o.podsPerNode} pods) and the services`);
       progress('bundling the services (esbuild, as the image runs them)');
       const bundleDir = bundleServices(SERVICE_NAMES, 'up');
+      // A small simulated cluster: the services trade CPU for memory (HEAPSTREAM_NODE_FLAGS,
+      // deploy/docker/entrypoint.sh), unless the caller chose their own flags.
+      const nodeFlags = process.env.HEAPSTREAM_NODE_FLAGS ?? (!o.kubeconfig && o.nodes <= SMALL_CLUSTER_NODES ? SMALL_CLUSTER_NODE_FLAGS : '');
       const pipeline = await startLocalPipeline({
         infra,
         bundleDir,
+        serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { HEAPSTREAM_NODE_FLAGS: nodeFlags }])),
         ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
         simArgs: ['--cleanup', '--nodes', String(o.nodes), '--pods-per-node', String(o.podsPerNode), '--events-per-second', String(o.eventsPerSecond), '--churn', '20', '--restart-rate', '0.5', '--interval', '15s'],
       });

@@ -24,21 +24,21 @@ export interface ServiceProcessSpec {
 
 /**
  * How the image runs its programs, from deploy/docker/entrypoint.sh (the one place it is
- * written): the Node flags (`node_flags="..."`, with `$app/dist` = `bundleDir`) and the
- * environment it exports (`export NAME=value` lines).
+ * written): the Node flags (the first `node_flags="..."`, with `$app/dist` = `bundleDir`)
+ * and the environment it exports (`export NAME=value` lines). The entrypoint appends
+ * `HEAPSTREAM_NODE_FLAGS` to the flags; `start` does the same.
  */
 export function imageRuntime(bundleDir: string): { flags: string[]; env: Record<string, string> } {
   const script = readFileSync(join(repoRoot, 'deploy/docker/entrypoint.sh'), 'utf8');
-  const flags = /^node_flags="([^"]*)"$/m.exec(script)?.[1];
+  const flags = /^node_flags="([^"$]*(?:\$app\/dist[^"$]*)*)"$/m.exec(script)?.[1];
   if (flags === undefined) throw new Error('deploy/docker/entrypoint.sh has no node_flags="..." line');
   return {
-    flags: flags
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((f) => f.replaceAll('$app/dist', bundleDir)),
+    flags: words(flags.replaceAll('$app/dist', bundleDir)),
     env: Object.fromEntries([...script.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!])),
   };
 }
+
+const words = (text: string): string[] => text.split(/\s+/).filter(Boolean);
 
 interface Running {
   spec: ServiceProcessSpec;
@@ -66,7 +66,7 @@ export class ProcessGroup {
     // A bundle runs as in the image (<dist>/services/<name>/main.js); sources run under tsx.
     const image = entry.endsWith('.ts') ? undefined : imageRuntime(dirname(dirname(dirname(entry))));
     const flags = image
-      ? [...image.flags, ...(spec.nodeArgs ?? [])]
+      ? [...image.flags, ...words(spec.env.HEAPSTREAM_NODE_FLAGS ?? process.env.HEAPSTREAM_NODE_FLAGS ?? ''), ...(spec.nodeArgs ?? [])]
       : ['--disable-warning=TimeoutNegativeWarning', ...(spec.nodeArgs ?? []), '--import', pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href];
     const child = spawn(node, [...flags, entry, ...(spec.args ?? [])], {
       cwd: repoRoot,
