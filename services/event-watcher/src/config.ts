@@ -32,6 +32,7 @@ export const eventWatcherConfigSchema = kafkaConfigSchema.extend({
     .describe('first start only: export Events that last happened within this age ("all" = every Event the API still has)'),
   EVENTS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).default(16_384).describe('longer messages are cut, with a marker'),
   EVENTS_MAX_EXPAND: z.coerce.number().int().min(1).default(100).describe('a count jump larger than this writes one coalesced record for the oldest part'),
+  EVENTS_RECREATED_WITHIN: durationMs('1h').describe('a deleted Event is remembered this long: one recreated under its name (client-go does after expiry) continues its occurrences'),
   EVENTS_HEAPSTER_COMPAT: flag(false).describe("also write Heapster's Kafka event format to heapster-events"),
   EVENTS_RESOLVE_WORKLOADS: flag(true).describe('look up the owning workload of the involved object'),
   EVENTS_PARTITIONS: z.coerce.number().int().min(1).default(6).describe('partitions of the events topic when this service creates it'),

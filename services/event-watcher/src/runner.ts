@@ -94,6 +94,7 @@ export class EventWatcherRunner {
       ...(c.EVENTS_BACKFILL_MAX_AGE !== undefined ? { backfillMaxAgeMs: c.EVENTS_BACKFILL_MAX_AGE } : {}),
       maxExpand: c.EVENTS_MAX_EXPAND,
       maxMessageBytes: c.EVENTS_MAX_MESSAGE_BYTES,
+      recreatedWithinMs: c.EVENTS_RECREATED_WITHIN,
       flushIntervalMs: c.EVENTS_FLUSH_INTERVAL,
       maxBatch: c.EVENTS_MAX_BATCH,
       checkpointIntervalMs: c.EVENTS_CHECKPOINT_INTERVAL,

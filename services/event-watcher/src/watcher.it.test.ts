@@ -156,6 +156,34 @@ describe('event watcher against the real API server and Kafka', () => {
     }
   });
 
+  it('counts an Event recreated under its name after deletion (client-go after expiry) as one more occurrence, across a restart', async () => {
+    const s = await setup();
+    const collector = await collectRecords(kafka, s.topics.events);
+    try {
+      const a = start(s);
+      await waitFor('watch established', async () => a.established(), { timeoutMs: 30_000 });
+      const old = await createCoreEvent(http, s.ns, 'recreated', { count: 40 });
+      await waitFor('the first 40', async () => diffIds(collector.records, idsFor(old.metadata.uid, 40)).missing.length === 0, { timeoutMs: 30_000 });
+      // The API server expires it; the watcher sees the deletion and keeps its history.
+      await http.request('DELETE', `/api/v1/namespaces/${s.ns}/events/recreated`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await a.stop();
+
+      // Recreated while the watcher was down: same name, new uid, count 41.
+      const again = await createCoreEvent(http, s.ns, 'recreated', { count: 41 });
+      expect(again.metadata.uid).not.toBe(old.metadata.uid);
+      const b = start(s);
+      const expected = [...idsFor(old.metadata.uid, 40), `${again.metadata.uid}:41`];
+      await waitFor('the recreation', async () => diffIds(collector.records, expected).missing.length === 0, { timeoutMs: 30_000 });
+      await new Promise((r) => setTimeout(r, 1_000));
+      await b.stop();
+      const all = await expectExactly(s.topics.events, expected);
+      expect(all.find((r) => r.event.uid === again.metadata.uid)).toMatchObject({ occurrence: 41, inferred: false });
+    } finally {
+      await collector.stop();
+    }
+  });
+
   it('relists after etcd compaction (410 Gone) and emits only what it had not emitted', async () => {
     const s = await setup();
     const metrics = new CountingMetrics();

@@ -12,7 +12,7 @@ import { Backoff, ListWatch, sleep, type KubeHttp, type ListWatchStatus } from '
 import { decide, type Decision } from './core/decide.js';
 import { eventFilter, type EventFilterRules } from './core/filter.js';
 import { toHeapsterEvent } from './core/heapster.js';
-import { EmittedLedger } from './core/ledger.js';
+import { EmittedLedger, type LedgerEntry } from './core/ledger.js';
 import { normalizeEvent, type NormalizedEvent, type SourceApi } from './core/normalize.js';
 import { buildRecords } from './core/record.js';
 import type { CheckpointEntry, EventOutput } from './output/event-output.js';
@@ -65,6 +65,8 @@ export interface EventWatcherOptions {
   backfillMaxAgeMs?: number;
   maxExpand?: number;
   maxMessageBytes?: number;
+  /** How long a deleted Event is remembered for a recreation under its name (EVENTS_RECREATED_WITHIN). */
+  recreatedWithinMs?: number;
   flushIntervalMs?: number;
   maxBatch?: number;
   /**
@@ -82,6 +84,9 @@ export interface EventWatcherOptions {
   metrics?: WatcherMetrics;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 }
+
+/** client-go recreates an expired Event when its source reports it again: typically within the hour. */
+export const DEFAULT_RECREATED_WITHIN_MS = 3_600_000;
 
 interface Pending {
   records: EncodedMessage[];
@@ -234,14 +239,31 @@ export class EventWatcher {
     this.pending.positionsDirty = true;
   }
 
+  /**
+   * The API server deleted the Event (or a relist no longer has it): its entry stays as a
+   * tombstone for `recreatedWithinMs`, so an Event recreated under its name continues its
+   * occurrences; older tombstones are dropped.
+   */
   private forget(uid: string): void {
+    const now = Date.now();
+    const dead = this.ledger.tombstone(uid, now);
+    if (dead) this.writeEntry(uid, dead);
+    for (const old of this.ledger.expired(now - (this.opts.recreatedWithinMs ?? DEFAULT_RECREATED_WITHIN_MS))) this.drop(old);
+  }
+
+  private drop(uid: string): void {
     if (this.ledger.delete(uid)) this.pending.checkpoints.set(emittedKey(uid), null);
   }
 
   private remember(ev: NormalizedEvent, occurrence: number): void {
-    const entry = { occurrence, ...(ev.namespace !== undefined ? { namespace: ev.namespace } : {}) };
-    this.ledger.set(ev.uid, entry);
-    this.pending.checkpoints.set(emittedKey(ev.uid), encodeCheckpointValue({ schemaVersion: EVENT_CHECKPOINT_SCHEMA_VERSION, ...entry, updatedAt: Date.now() }));
+    const entry = { occurrence, ...(ev.namespace !== undefined ? { namespace: ev.namespace } : {}), ...(ev.name !== undefined ? { name: ev.name } : {}) };
+    const continued = this.ledger.set(ev.uid, entry);
+    if (continued !== undefined) this.pending.checkpoints.set(emittedKey(continued), null);
+    this.writeEntry(ev.uid, entry);
+  }
+
+  private writeEntry(uid: string, entry: LedgerEntry): void {
+    this.pending.checkpoints.set(emittedKey(uid), encodeCheckpointValue({ schemaVersion: EVENT_CHECKPOINT_SCHEMA_VERSION, ...entry, updatedAt: Date.now() }));
   }
 
   /** Decides, builds and stages; returns the event uid when the object had one. */

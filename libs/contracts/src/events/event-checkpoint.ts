@@ -17,6 +17,8 @@ export const eventEmittedSchema = z
     schemaVersion: z.string().regex(/^1\.\d+$/),
     occurrence: uint.describe('highest occurrence number emitted (or deliberately skipped by the first-start cut-off)'),
     namespace: z.string().optional().describe("the Event's namespace, so a per-namespace relist forgets only its own"),
+    name: z.string().optional().describe("since 1.1: the Event's name, so an Event recreated under it with a new uid continues its occurrences"),
+    deletedAt: epochMs.optional().describe('since 1.1: when the API server deleted the Event; the entry is kept a while as a tombstone for a recreation'),
     updatedAt: epochMs,
   })
   .meta({ title: 'EventEmitted', description: 'Highest occurrence of one Event already exported' });

@@ -14,7 +14,7 @@ export const EVENT_WATCHER_CHECKPOINT_TOPIC = 'heapstream.event-watcher.checkpoi
 export const HEAPSTER_EVENTS_TOPIC = 'heapster-events';
 
 export const EVENT_RECORD_SCHEMA_VERSION = '1.0';
-export const EVENT_CHECKPOINT_SCHEMA_VERSION = '1.0';
+export const EVENT_CHECKPOINT_SCHEMA_VERSION = '1.1';
 
 /** Kafka header carrying the record id, so consumers can drop duplicates without decoding. */
 export const EVENT_RECORD_ID_HEADER = 'heapstream-record-id';

@@ -79,6 +79,32 @@ describe('decide', () => {
     expect(decide(coreEvent({ involvedObject: { kind: 'Node' } }), undefined, ledger, f)).toMatchObject({ kind: 'filtered', reason: 'kind' });
     expect(decide(coreEvent(), undefined, ledger, f).kind).toBe('emit');
   });
+  it('continues the occurrences of a deleted Event recreated under its name with a new uid (client-go after expiry)', () => {
+    const ledger = new EmittedLedger();
+    ledger.set('u1', { occurrence: 40, namespace: 'ns', name: 'p.1' });
+    ledger.tombstone('u1', 1_000);
+    // Recreated: new uid, count 41 -> one new occurrence, not 41.
+    const d = decide(coreEvent({ metadata: { name: 'p.1', namespace: 'ns', uid: 'u2', resourceVersion: '99' }, count: 41 }), undefined, ledger, opts);
+    expect(d).toMatchObject({ kind: 'emit', plan: [{ occurrence: 41, inferred: false }] });
+    // The new uid takes the name over; the tombstone goes.
+    expect(ledger.set('u2', { occurrence: 41, namespace: 'ns', name: 'p.1' })).toBe('u1');
+    expect(ledger.has('u1')).toBe(false);
+    // Another namespace, or a new Event starting again at 1 under a reused name, is its own history.
+    expect(decide(coreEvent({ metadata: { name: 'p.1', namespace: 'other', uid: 'u3' }, count: 41 }), undefined, ledger, opts)).toMatchObject({ kind: 'emit', plan: { length: 41 } });
+    ledger.tombstone('u2', 2_000);
+    expect(decide(coreEvent({ metadata: { name: 'p.1', namespace: 'ns', uid: 'u4' }, count: 1 }), undefined, ledger, opts)).toMatchObject({ kind: 'emit', plan: [{ occurrence: 1 }] });
+  });
+  it('keeps tombstones out of relists and lets them expire', () => {
+    const ledger = new EmittedLedger();
+    ledger.set('live', { occurrence: 1, namespace: 'ns', name: 'a' });
+    ledger.set('dead', { occurrence: 3, namespace: 'ns', name: 'b' });
+    ledger.tombstone('dead', 1_000);
+    expect(ledger.absent(new Set(), 'ns')).toEqual(['live']);
+    expect(ledger.priorOccurrence('ns', 'b')).toBe(3);
+    expect(ledger.priorOccurrence('ns', 'a')).toBe(0);
+    expect(ledger.expired(1_000)).toEqual([]);
+    expect(ledger.expired(1_001)).toEqual(['dead']);
+  });
   it('back-fills only events newer than the cut-off on first start', () => {
     const ledger = new EmittedLedger();
     const from = Date.parse('2026-01-01T00:00:01Z');

@@ -27,7 +27,13 @@ export function decide(raw: unknown, hint: SourceApi | undefined, ledger: Emitte
   if (!ev) return { kind: 'invalid' };
   const verdict = opts.filter(ev);
   if (!verdict.keep) return { kind: 'filtered', ev, reason: verdict.reason };
-  const emitted = ledger.emitted(ev.uid);
+  let emitted = ledger.emitted(ev.uid);
+  if (!ledger.has(ev.uid) && ev.name !== undefined) {
+    // An Event recreated under a deleted one's name (client-go does so when the old one
+    // expired) continues that history: its count is the old count + 1, not new occurrences.
+    const prior = ledger.priorOccurrence(ev.namespace, ev.name);
+    if (prior > 0 && ev.count > prior) emitted = prior;
+  }
   if (opts.backfillFrom !== undefined && !ledger.has(ev.uid)) {
     const t = latestTime(ev);
     if (t !== undefined && t < opts.backfillFrom) return { kind: 'baseline', ev };

@@ -62,7 +62,10 @@ export class KafkaEventOutput implements EventOutput {
         else state.unreadable++;
       } else if (parsed?.kind === 'emitted') {
         const d = decodeEventEmitted(value);
-        if (d.ok) state.ledger.set(parsed.subject, { occurrence: d.value.occurrence, ...(d.value.namespace !== undefined ? { namespace: d.value.namespace } : {}) });
+        if (d.ok) {
+          const { occurrence, namespace, name, deletedAt } = d.value;
+          state.ledger.set(parsed.subject, { occurrence, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), ...(deletedAt !== undefined ? { deletedAt } : {}) });
+        }
         else state.unreadable++;
       } else state.unreadable++;
     }
