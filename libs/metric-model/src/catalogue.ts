@@ -56,6 +56,8 @@ const rate = (of: string, unit: string, entities: EntityType[], description: str
   g(`${of}_rate`, unit, 'float', entities, description, { rateOf: of, ...more });
 
 const spec = { windowFields: SPEC_WINDOW_FIELDS };
+/** Windows of metrics no dashboard, alert or documented query reads yet: their mean only. */
+const unread = { windowFields: SPEC_WINDOW_FIELDS };
 
 // prettier-ignore
 export const METRICS: readonly MetricDef[] = [
@@ -112,11 +114,11 @@ export const METRICS: readonly MetricDef[] = [
   g('ephemeral_storage/usage', 'bytes', 'int', ['pod'], 'local ephemeral storage used by the pod (rootfs, logs, emptyDir)'),
   // The rest of the kubelet's pod ephemeral-storage block (the OpenTelemetry kubeletstats
   // receiver's k8s.pod.filesystem.available and .capacity): what an eviction looks at.
-  g('ephemeral_storage/available', 'bytes', 'int', ['pod'], 'bytes available on the filesystem holding the pod\'s ephemeral storage', { addition: true }),
+  g('ephemeral_storage/available', 'bytes', 'int', ['pod'], 'bytes available on the filesystem holding the pod\'s ephemeral storage', { addition: true, ...unread }),
   g('ephemeral_storage/capacity', 'bytes', 'int', ['pod'], 'capacity of the filesystem holding the pod\'s ephemeral storage', { addition: true, ...spec }),
   g('ephemeral_storage/inodes', 'count', 'int', ['pod'], 'inodes of the filesystem holding the pod\'s ephemeral storage', { addition: true, ...spec }),
-  g('ephemeral_storage/inodes_free', 'count', 'int', ['pod'], 'free inodes of the filesystem holding the pod\'s ephemeral storage', { addition: true }),
-  g('ephemeral_storage/inodes_used', 'count', 'int', ['pod'], 'inodes used by the pod\'s ephemeral storage', { addition: true }),
+  g('ephemeral_storage/inodes_free', 'count', 'int', ['pod'], 'free inodes of the filesystem holding the pod\'s ephemeral storage', { addition: true, ...unread }),
+  g('ephemeral_storage/inodes_used', 'count', 'int', ['pod'], 'inodes used by the pod\'s ephemeral storage', { addition: true, ...unread }),
   g('ephemeral_storage/request', 'bytes', 'int', SPEC, 'ephemeral-storage request from the pod spec', spec),
   g('ephemeral_storage/limit', 'bytes', 'int', SPEC, 'ephemeral-storage limit from the pod spec', spec),
 
@@ -137,7 +139,8 @@ export const METRICS: readonly MetricDef[] = [
   g('process/count', 'count', 'int', ['node', 'pod'], 'processes running (node: rlimit.curproc)', { addition: true }),
   g('process/max', 'count', 'int', ['node'], 'maximum number of processes (rlimit.maxpid)', { addition: true, ...spec }),
 
-  g('restart_count', 'count', 'int', ['pod_container'], 'container restarts, from the pod status'),
+  // Changes a few times a day at most: the restarts panels read the windows' mean.
+  g('restart_count', 'count', 'int', ['pod_container'], 'container restarts, from the pod status', spec),
 
   g(
     'event_occurrences', 'count', 'int', ['cluster', 'ns', 'workload'],
