@@ -9,3 +9,4 @@ export { readPartitionRange, readPartitionRanges, type PartitionRange } from './
 export { chunkBySize, splitSends, DEFAULT_MAX_SEND_BYTES } from './send-limits.js';
 export { connectFenced } from './fence.js';
 export { batchPacer } from './pacer.js';
+export { LagMonitor, lagKeepsGrowing } from './lag-monitor.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { backoffDelay, retry } from './backoff.js';
-import { freshnessCheck, HealthRegistry } from './health.js';
+import { freshnessCheck, HealthRegistry, stallCheck } from './health.js';
 import { OnceLogger } from './logger.js';
 
 function capture() {
@@ -63,5 +63,29 @@ describe('HealthRegistry', () => {
     expect(await health.report()).toMatchObject({ ok: false, checks: { broken: { ok: false, detail: 'boom' } } });
     last = Date.now() - 60_000;
     expect((await health.report()).checks.scrape?.detail).toMatch(/limit 30 s/);
+  });
+});
+
+describe('stallCheck (liveness)', () => {
+  it('fails only when there has been work and no progress for longer than the limit', () => {
+    let t = 1_000_000;
+    let working = false;
+    let progress: number | undefined;
+    const check = stallCheck('stage', () => working, () => progress, 60_000, () => t);
+    expect(check.check()).toMatchObject({ ok: true, detail: 'no work' });
+    // Idle for an hour after old progress, then work appears: judged from when it appeared.
+    progress = t - 3_600_000;
+    working = true;
+    expect(check.check()).toMatchObject({ ok: true });
+    t += 59_000;
+    expect(check.check()).toMatchObject({ ok: true });
+    t += 2_000;
+    expect(check.check()).toMatchObject({ ok: false, detail: 'no progress for 61 s while there is work (limit 60 s)' });
+    progress = t;
+    expect(check.check()).toMatchObject({ ok: true });
+    // No work (a dependency down, nothing to consume): never a failure.
+    t += 3_600_000;
+    working = false;
+    expect(check.check()).toMatchObject({ ok: true });
   });
 });

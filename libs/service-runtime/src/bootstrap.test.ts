@@ -52,12 +52,14 @@ describe('startService', () => {
 
   it('serves /healthz, /readyz from registered checks and Prometheus /metrics, then shuts down once', async () => {
     let ready = false;
+    let stuck = false;
     const service = await startService(
       {
         name: 'probe',
         configSchema: z.object({}),
         module: ({ health }) => {
           health.register({ name: 'flowing', check: () => ({ ok: ready, detail: ready ? 'yes' : 'no data yet' }) });
+          health.registerLiveness({ name: 'progress', check: () => ({ ok: !stuck, detail: stuck ? 'stalled' : 'moving' }) });
           return ProbeModule;
         },
       },
@@ -65,12 +67,17 @@ describe('startService', () => {
       { handleSignals: false },
     );
     try {
+      // Not ready is not dead: liveness consults only its own checks.
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
       const notReady = await fetch(`${service.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({ ok: false, checks: { flowing: { ok: false, detail: 'no data yet' } } });
       ready = true;
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      stuck = true;
+      const dead = await fetch(`${service.url}/healthz`);
+      expect(dead.status).toBe(503);
+      expect(await dead.json()).toEqual({ ok: false, checks: { progress: { ok: false, detail: 'stalled' } } });
       expect(await (await fetch(`${service.url}/probe`)).json()).toEqual({ injected: true });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toContain('heapstream_received_total');

@@ -2,14 +2,6 @@ import { z } from 'zod';
 
 export class ConfigError extends Error {}
 
-/** Settings every service shares; each service extends this schema with its own. */
-export const baseConfigSchema = z.object({
-  HEAPSTREAM_HTTP_HOST: z.string().default('127.0.0.1').describe('address for /healthz, /readyz and /metrics (0.0.0.0 in a pod)'),
-  HEAPSTREAM_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('port for /healthz, /readyz and /metrics'),
-  HEAPSTREAM_CLUSTER_NAME: z.string().min(1).default('default').describe('the cluster_name tag on every point'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
-
 /**
  * Validates the environment against a schema. A bad value fails at boot with one
  * line per variable that names it, says what is wrong and what it should be.
@@ -50,3 +42,12 @@ export const durationMs = (defaultValue: string) =>
       const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
       return Math.round(Number(m[1]) * unit);
     });
+
+/** Settings every service shares; each service extends this schema with its own. */
+export const baseConfigSchema = z.object({
+  HEAPSTREAM_HTTP_HOST: z.string().default('127.0.0.1').describe('address for /healthz, /readyz and /metrics (0.0.0.0 in a pod)'),
+  HEAPSTREAM_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('port for /healthz, /readyz and /metrics'),
+  HEAPSTREAM_CLUSTER_NAME: z.string().min(1).default('default').describe('the cluster_name tag on every point'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  HEAPSTREAM_LIVENESS_STALL: durationMs('10m').describe('/healthz fails when a stage has had work but made no progress for this long (a restart would help)'),
+});

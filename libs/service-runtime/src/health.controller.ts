@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { HealthRegistry, StageMetrics } from '@heapstream/observability';
 import { HEALTH, METRICS } from './tokens.js';
 
@@ -7,7 +7,7 @@ interface ReplyLike {
   json(body: unknown): void;
 }
 
-/** Liveness only says the process serves; readiness asks whether data is flowing. */
+/** Liveness asks whether a restart would help (a stalled stage); readiness whether data is flowing. */
 @Controller()
 export class HealthController {
   constructor(
@@ -16,9 +16,9 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
-  @HttpCode(200)
-  healthz() {
-    return { ok: true };
+  async healthz(@Res() res: ReplyLike) {
+    const report = await this.health.liveness();
+    res.status(report.ok ? 200 : 503).json(report);
   }
 
   @Get('readyz')

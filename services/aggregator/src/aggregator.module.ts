@@ -1,7 +1,7 @@
 import { Controller, Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { KafkaBatch } from '@heapstream/kafka';
-import { freshnessCheck, type HealthRegistry } from '@heapstream/observability';
+import { freshnessCheck, stallCheck, type HealthRegistry } from '@heapstream/observability';
 import { HEALTH } from '@heapstream/service-runtime';
 import type { AggregatorEngine } from './engine.js';
 import type { EventCountEngine } from './events/event-count-engine.js';
@@ -29,6 +29,9 @@ class EngineLifecycle implements OnModuleInit, OnApplicationShutdown {
     // Events may be quiet for hours: the counters have no freshness check of their own.
     await this.eventCounts?.prepare();
     this.health.register(freshnessCheck('aggregator-batches', () => this.engine.lastBatchTime, 5 * 60_000));
+    // Raw records waiting (the broker says so) and no batch committed for this long: stuck
+    // (a restore that keeps failing, a wedged transaction), which a restart may clear.
+    this.health.registerLiveness(stallCheck('aggregator-progress', () => (this.engine.lag.latest ?? 0) > 0, () => this.engine.lastBatchTime, this.engine.livenessStallMs));
   }
   async onApplicationShutdown(): Promise<void> {
     await this.engine.close();

@@ -1,6 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { metricPointBatchCodec, rawScrapeCodec } from '@heapstream/contracts';
-import { batchPacer, CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, partitionCount, readPartitionRange, timestampType, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
+import { batchPacer, CompactedStore, DEFAULT_MAX_SEND_BYTES, ensureTopics, LagMonitor, partitionCount, readPartitionRange, timestampType, type KafkaBatch, type KafkaConfig } from '@heapstream/kafka';
 import type { Logger, StageMetrics } from '@heapstream/observability';
 import type { MetadataSource } from './core/enrich.js';
 import { PartitionProcessor, type ProcessorSettings, type Stream } from './core/processor.js';
@@ -25,6 +25,8 @@ export interface EngineOptions {
    * the committed one (outputs discarded, they are already committed). 0: every batch.
    */
   snapshotIntervalMs: number;
+  /** /healthz fails after this long with raw records waiting and no batch committed (HEAPSTREAM_LIVENESS_STALL). */
+  livenessStallMs?: number;
 }
 
 /** What one owned input partition needs: its computation, plus the producer and checkpoint offset. */
@@ -44,10 +46,22 @@ const STAGE = 'aggregate';
 export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
   private readonly store: CompactedStore;
   private inputPartitions = 1;
+  /** The group's lag on the raw topic, from the broker: whether there is work (liveness). */
+  readonly lag: LagMonitor;
 
   constructor(private readonly o: EngineOptions) {
     super({ kafka: o.kafka, kafkaConfig: o.kafkaConfig, logger: o.logger, metrics: o.metrics, stage: STAGE, what: 'aggregator topics', transactionalId: (p) => `${o.transactionalIdPrefix}-${p}` });
     this.store = new CompactedStore(o.kafka, o.topics.state);
+    this.lag = new LagMonitor(o.kafka, o.groupId, [o.topics.raw], o.metrics, { intervalMs: 30_000, growthSamples: 6, logger: o.logger });
+  }
+
+  get livenessStallMs(): number {
+    return this.o.livenessStallMs ?? 600_000;
+  }
+
+  override async close(): Promise<void> {
+    this.lag.stop();
+    await super.close();
   }
 
   /** Creates the output and state topics when missing; the state topic needs at least the input's partitions. */
@@ -76,6 +90,7 @@ export class AggregatorEngine extends PartitionTransactions<MetricsRun> {
       );
     }
     const statePartitions = await partitionCount(kafka, topics.state);
+    this.lag.start();
     if (statePartitions < inputPartitions) {
       throw new Error(`state topic ${topics.state} has ${statePartitions} partitions, fewer than the ${inputPartitions} of ${topics.raw}: recreate it with at least as many`);
     }

@@ -35,6 +35,7 @@ function build(ctx: Ctx): Built {
     groupId,
     transactionalIdPrefix,
     snapshotIntervalMs: config.AGGREGATOR_SNAPSHOT_INTERVAL,
+    livenessStallMs: config.HEAPSTREAM_LIVENESS_STALL,
     settings: settingsOf(config),
     ...(metadata ? { metadata: metadata.source } : {}),
     logger,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EVENT_WATCHER_CHECKPOINT_TOPIC, EVENTS_TOPIC, HEAPSTER_EVENTS_TOPIC } from '@heapstream/contracts';
 import { compressionOf, createKafka, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
 import { isTransientKubeError, KubeHttp, LeaderElector, loadKubeConfig } from '@heapstream/kube';
-import { retryAtBoot, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { retryAtBoot, stallCheck, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { leaseName, type EventWatcherConfig } from './config.js';
 import { prometheusWatcherMetrics } from './metrics.js';
 import { KafkaEventOutput } from './output/kafka-output.js';
@@ -12,7 +12,7 @@ import { EventWatcher } from './watcher.js';
 import { ApiWorkloadResolver } from './workload-resolver.js';
 
 export interface RunnerContext {
-  config: EventWatcherConfig & { HEAPSTREAM_CLUSTER_NAME: string };
+  config: EventWatcherConfig & { HEAPSTREAM_CLUSTER_NAME: string; HEAPSTREAM_LIVENESS_STALL?: number };
   logger: Logger;
   metrics: StageMetrics;
   health: HealthRegistry;
@@ -123,6 +123,12 @@ export class EventWatcherRunner {
         onError: (err) => logger.warn({ err: err.message }, 'leader election error'),
       });
     }
+    // The leader re-commits its positions every EVENTS_CHECKPOINT_INTERVAL while its
+    // streams run: none for this long (a stream stalled, a restore failing over and over)
+    // is a stuck watcher, which a restart may clear.
+    this.ctx.health.registerLiveness(
+      stallCheck('event-watch-progress', () => !this.elector || this.elector.isLeader, () => this.watcher.status().lastCheckpointAt, c.HEAPSTREAM_LIVENESS_STALL ?? 600_000),
+    );
     this.ctx.health.register({
       name: 'event-watch',
       check: () => {

@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { TOPICS } from '@heapstream/contracts';
 import { compressionOf, ensureTopics, isRetryableKafkaError } from '@heapstream/kafka';
 import { ParseError } from '@heapstream/metric-model';
-import { OnceLogger, retryAtBoot, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { OnceLogger, retryAtBoot, stallCheck, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { staticShardIndex, type ScraperConfig } from './config.js';
 import { NodeDirectory } from './discovery/node-directory.js';
 import type { KubeletTarget } from './discovery/kubelet-target.js';
@@ -19,7 +19,7 @@ import { GroupOwnership, StaticOwnership, type NodeOwnership } from './sharding/
 export const SHARDS_TOPIC = TOPICS.scraperShards.name;
 
 export interface ScraperDeps {
-  config: ScraperConfig & { HEAPSTREAM_CLUSTER_NAME: string };
+  config: ScraperConfig & { HEAPSTREAM_CLUSTER_NAME: string; HEAPSTREAM_LIVENESS_STALL?: number };
   kubeConfig: KubeConfig;
   kafka: Kafka;
   logger: Logger;
@@ -155,6 +155,11 @@ export class Scraper {
     const interval = config.SCRAPER_INTERVAL;
     health.register({ name: 'node-discovery', check: () => ({ ok: this.directory.hasSynced, detail: this.directory.hasSynced ? `${this.directory.list().length} nodes` : 'node list not synced yet' }) });
     health.register({ name: 'sharding', check: () => ({ ok: this.ownership.ready(), detail: this.ownership.describe() }) });
+    // Rounds start every interval and finish however their nodes fare: none finished for
+    // this long while there are nodes is a wedged scheduler, which a restart may clear.
+    health.registerLiveness(
+      stallCheck('scrape-rounds', () => this.directory.hasSynced && this.directory.list().length > 0, () => (this.lastRound ? this.lastRound.roundStart + this.lastRound.durationMs : undefined), config.HEAPSTREAM_LIVENESS_STALL ?? 600_000),
+    );
     health.register({
       name: 'scrapes-flowing',
       check: () => {

@@ -4,7 +4,7 @@ import { encodeEventRecord, metricPointBatchCodec, type EventRecord, type Metric
 import { eventMeasurements, routesOf, storageWriterConfigSchema } from './config.js';
 import { encodeMessages, type EncodeOptions } from './encode.js';
 import { eventTimestampNs, eventToLines } from './event-lines.js';
-import { lagKeepsGrowing } from './lag-monitor.js';
+import { lagKeepsGrowing } from '@heapstream/kafka';
 
 const event: EventRecord = {
   schemaVersion: '1.0',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
-import { ensureTopics, isRetryableKafkaError, KafkaBatchTransport, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
+import { ensureTopics, isRetryableKafkaError, KafkaBatchTransport, LagMonitor, type KafkaBatch, type KafkaBatchTransportOptions } from '@heapstream/kafka';
 import {
   endpointOf,
   ensureBuckets,
@@ -15,11 +15,10 @@ import {
   type TierTarget,
   type WriteResult,
 } from '@heapstream/influx';
-import { retry, retryAtBoot, OnceLogger, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
+import { retry, retryAtBoot, OnceLogger, stallCheck, type HealthRegistry, type Logger, type StageMetrics } from '@heapstream/observability';
 import { deadLetterTopic, eventMeasurements, groupIdOf, routesOf, type StorageWriterConfig } from './config.js';
 import { DeadLetterPublisher, type DeadLetterInput } from './dead-letters.js';
 import { encodeMessages, type EncodeOptions, type Route } from './encode.js';
-import { LagMonitor } from './lag-monitor.js';
 
 export const SERVICE_NAME = 'storage-writer';
 const STAGE = 'influx-write';
@@ -92,7 +91,7 @@ export class StorageWriter {
   private lastFailure?: string;
 
   constructor(
-    private readonly config: StorageWriterConfig & { HEAPSTREAM_CLUSTER_NAME: string },
+    private readonly config: StorageWriterConfig & { HEAPSTREAM_CLUSTER_NAME: string; HEAPSTREAM_LIVENESS_STALL?: number },
     private readonly kafka: Kafka,
     private readonly logger: Logger,
     private readonly metrics: StageMetrics,
@@ -129,6 +128,12 @@ export class StorageWriter {
       name: 'kafka-consumer',
       check: () => (this.transportRef?.isJoined ? { ok: true } : { ok: false, detail: 'not a member of the consumer group (yet)' }),
     });
+    // Records waiting (the broker says so), InfluxDB not known to be failing, and no batch
+    // written for this long: the writer is stuck, which a restart may clear. While InfluxDB
+    // is down the writer waits for it, and a restart would not help.
+    health.registerLiveness(
+      stallCheck('storage-writer-progress', () => (this.lag.latest ?? 0) > 0 && !this.influxFailing(), () => this.transportRef?.lastBatchAt, config.HEAPSTREAM_LIVENESS_STALL ?? 600_000),
+    );
   }
 
   /** The intake: one batch consumer over every input topic, committing after the write. */
@@ -324,8 +329,13 @@ export class StorageWriter {
 
   private async influxHealth(): Promise<{ ok: boolean; detail?: string }> {
     if (this.setupError) return { ok: false, detail: `setup failing: ${this.setupError}` };
-    if (this.lastFailAt !== undefined && this.lastFailAt > (this.lastOkAt ?? 0)) return { ok: false, detail: `writes failing: ${this.lastFailure}` };
+    if (this.influxFailing()) return { ok: false, detail: `writes failing: ${this.lastFailure}` };
     return ping(this.endpoint);
+  }
+
+  /** The database setup or the latest write failed (and nothing succeeded since). */
+  private influxFailing(): boolean {
+    return this.setupError !== undefined || (this.lastFailAt !== undefined && this.lastFailAt > (this.lastOkAt ?? 0));
   }
 
   /** After the transport closed: stop retrying, sampling and publishing. Safe twice. */

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { consumerLag } from '@heapstream/kafka';
+import { consumerLag } from './topics.js';
 import type { HealthCheck, Logger, StageMetrics } from '@heapstream/observability';
 
 /** Consumer lag is "keeps growing" when each of the last n samples is larger than the one before. */
@@ -11,14 +11,16 @@ export function lagKeepsGrowing(samples: readonly number[], n: number): boolean 
 }
 
 /**
- * Samples the group's lag from the broker (committed offsets vs partition ends) on a
- * timer. The transport only updates lag after a batch succeeded; while InfluxDB is
- * down no batch succeeds, and this is what still sees the lag rising.
+ * Samples a consumer group's lag from the broker (committed offsets vs partition ends) on
+ * a timer. A consumer updates its lag only after a batch succeeded; while its sink is down
+ * no batch succeeds, and this is what still sees the lag rising. `latest` (undefined until
+ * a sample succeeds, or when the last one failed) tells liveness whether there is work.
  */
 export class LagMonitor {
   private readonly samples: number[] = [];
   private timer?: NodeJS.Timeout;
   private running = false;
+  private latestTotal?: number;
 
   constructor(
     private readonly kafka: Kafka,
@@ -38,6 +40,11 @@ export class LagMonitor {
     clearInterval(this.timer);
   }
 
+  /** Total lag of the last sample; undefined before the first or after a failed one (the broker unreachable). */
+  get latest(): number | undefined {
+    return this.latestTotal;
+  }
+
   async sample(): Promise<number | undefined> {
     if (this.running) return undefined;
     this.running = true;
@@ -49,10 +56,12 @@ export class LagMonitor {
         total += l.lag;
       }
       this.samples.push(total);
+      this.latestTotal = total;
       if (this.samples.length > this.options.growthSamples) this.samples.shift();
       return total;
     } catch (err) {
       this.options.logger.debug({ err }, 'lag sample failed');
+      this.latestTotal = undefined;
       return undefined;
     } finally {
       this.running = false;
