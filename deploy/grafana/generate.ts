@@ -20,7 +20,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { splitMetricName } from '@heapstream/metric-model';
+import { findMetric, splitMetricName } from '@heapstream/metric-model';
 
 export const INFLUX_DATASOURCE = { type: 'influxdb', uid: '${datasource}' } as const;
 export const PROMETHEUS_DATASOURCE = { type: 'prometheus', uid: '${prometheus}' } as const;
@@ -64,8 +64,12 @@ function measurementOf(metric: string): string {
   const [wide] = splitMetricName(metric);
   return wide === metric ? `"${metric}"` : `/^(${regexText(metric)}|${regexText(wide)})$/`;
 }
-/** `"$resolution"./^(cpu\/usage_rate|cpu)$/` */
-const from = (metric: string) => `"$resolution".${measurementOf(metric)}`;
+/**
+ * `"$resolution"./^(cpu\/usage_rate|cpu)$/`. Cumulative counters (`uptime`) have no
+ * windows, only raw points: their panels read `raw` at every resolution (within its 7
+ * days), instead of going blank at 1m and 1h.
+ */
+const from = (metric: string) => `"${findMetric(metric)?.kind === 'cumulative' ? 'raw' : '$resolution'}".${measurementOf(metric)}`;
 /** The native field, or the window mean: `/^(value|usage_rate)(_mean)?$/`. */
 function field(metric: string): string {
   const [, f] = splitMetricName(metric);
@@ -220,7 +224,7 @@ function warningAnnotations(): Json {
     datasource: INFLUX_DATASOURCE,
     enable: true,
     iconColor: 'orange',
-    query: `SELECT "message", "reason", "kind", "object_name" FROM ${EVENTS_FROM} WHERE "type" = 'Warning' AND ${cluster} AND $timeFilter LIMIT 1000`,
+    query: `SELECT "message", "reason", "kind", "object_name" FROM ${EVENTS_FROM} WHERE "type" = 'Warning' AND ${cluster} AND $timeFilter ORDER BY time DESC LIMIT 1000`,
     titleColumn: 'reason',
     textColumn: 'message',
     tagsColumn: 'reason,kind,object_name',
