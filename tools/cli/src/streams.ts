@@ -14,9 +14,9 @@ import {
 export interface Stream<T> {
   topic: string;
   decode(value: Buffer): { ok: true; value: T } | { ok: false; error: string };
-  /** Readable lines for one record (a batch may give many). */
+  /** Readable lines for one record (a batch may give many: one per point). */
   lines(value: T): string[];
-  /** Flat fields that --filter key=value matches against. */
+  /** Flat fields that --filter key=value matches against, one set per line of `lines`. */
   fields(value: T): Record<string, string>[];
 }
 
@@ -47,7 +47,18 @@ const points = (topic: string): Stream<MetricPointBatch> => ({
       const w = p.window ? ` min=${p.window.min} max=${p.window.max} count=${p.window.count}` : '';
       return `${iso(p.timestamp)} ${p.metric} ${p.entityType} ${tagText(p.tags)} value=${p.value}${p.members !== undefined ? ` members=${p.members}` : ''}${w}`;
     }),
-  fields: (b) => b.points.map((p) => ({ ...p.tags, metric: p.metric, type: p.entityType, cluster: b.cluster })),
+  // The tags by their own names, and by the short names the other streams use.
+  fields: (b) =>
+    b.points.map((p) => ({
+      ...p.tags,
+      metric: p.metric,
+      type: p.entityType,
+      cluster: b.cluster,
+      ...(p.tags.nodename !== undefined ? { node: p.tags.nodename } : {}),
+      ...(p.tags.namespace_name !== undefined ? { namespace: p.tags.namespace_name } : {}),
+      ...(p.tags.pod_name !== undefined ? { pod: p.tags.pod_name } : {}),
+      ...(p.tags.container_name !== undefined ? { container: p.tags.container_name } : {}),
+    })),
 });
 
 const events: Stream<EventRecord> = {
@@ -90,5 +101,9 @@ export function parseFilters(specs: string[]): [string, string][] {
 }
 
 export function matches(fieldSets: Record<string, string>[], filters: [string, string][]): boolean {
-  return filters.length === 0 || fieldSets.some((f) => filters.every(([k, v]) => f[k] === v));
+  return filters.length === 0 || fieldSets.some((f) => matchesOne(f, filters));
+}
+
+export function matchesOne(fields: Record<string, string>, filters: [string, string][]): boolean {
+  return filters.every(([k, v]) => fields[k] === v);
 }

@@ -32,9 +32,16 @@ describe('heapstream tail', () => {
     await tail('raw', { brokers, topicPrefix: prefix, fromBeginning: true, filter: ['node=n2'], json: true, limit: 1 }, (l) => json.push(l));
     expect(JSON.parse(json[0]!)).toMatchObject({ node: 'n2', schemaVersion: '1.0' });
 
-    const points: string[] = [];
-    await tail('metrics', { brokers, topicPrefix: prefix, fromBeginning: true, filter: ['nodename=n1'], json: false, idleExitMs: 1_500 }, (l) => points.push(l));
-    expect(points).toEqual(['2023-11-14T22:13:20.000Z cpu/usage_rate node nodename=n1 value=1000', '2023-11-14T22:13:20.000Z memory/usage node nodename=n2 value=5']);
+    // Lines are points: a filter prints only the points that match, by tag name or by the
+    // short name the other streams use (node, namespace, pod, container), and --limit counts lines.
+    const points = async (filter: string[], limit?: number) => {
+      const out: string[] = [];
+      await tail('metrics', { brokers, topicPrefix: prefix, fromBeginning: true, filter, json: false, idleExitMs: 1_500, ...(limit ? { limit } : {}) }, (l) => out.push(l));
+      return out;
+    };
+    expect(await points(['nodename=n1'])).toEqual(['2023-11-14T22:13:20.000Z cpu/usage_rate node nodename=n1 value=1000']);
+    expect(await points(['node=n2'])).toEqual(['2023-11-14T22:13:20.000Z memory/usage node nodename=n2 value=5']);
+    expect(await points([], 1)).toEqual(['2023-11-14T22:13:20.000Z cpu/usage_rate node nodename=n1 value=1000']);
   });
 
   it('rejects an unknown stream and a malformed filter', async () => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 // Registers the zstd codec (and the gzip one) with kafkajs, so zstd topics can be tailed.
 import '@heapstream/kafka';
-import { matches, parseFilters, STREAMS } from './streams.js';
+import { matches, matchesOne, parseFilters, STREAMS } from './streams.js';
 import { wholeNumber } from './options.js';
 
 export interface TailOptions {
@@ -43,11 +43,22 @@ export async function tail(streamName: string, opts: TailOptions, write: (line: 
         const decoded = stream.decode(message.value ?? Buffer.alloc(0));
         if (!decoded.ok) {
           write(opts.json ? JSON.stringify({ partition, offset: message.offset, error: decoded.error }) : `! ${topic}/${partition}@${message.offset}: ${decoded.error}`);
-        } else if (matches(stream.fields(decoded.value), filters)) {
-          if (opts.json) write(JSON.stringify(decoded.value));
-          else stream.lines(decoded.value).forEach((l) => write(l));
-        } else return;
-        printed++;
+          printed++;
+        } else if (opts.json) {
+          // The contract is the record: printed whole when any of its points matches.
+          if (!matches(stream.fields(decoded.value), filters)) return;
+          write(JSON.stringify(decoded.value));
+          printed++;
+        } else {
+          // Lines: only the points that match, each counted against --limit.
+          const fields = stream.fields(decoded.value);
+          const lines = stream.lines(decoded.value);
+          for (let i = 0; i < lines.length && (opts.limit === undefined || printed < opts.limit); i++) {
+            if (!matchesOne(fields[i] ?? {}, filters)) continue;
+            write(lines[i]!);
+            printed++;
+          }
+        }
         if (opts.limit !== undefined && printed >= opts.limit) finish();
       },
     });
@@ -74,7 +85,7 @@ export function registerTailCommand(program: Command): void {
     .option('--from-beginning', 'start at the oldest retained record instead of new ones', false)
     .option('--filter <key=value>', 'only records with this field, e.g. node=n1, namespace=default, reason=BackOff (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--json', 'one JSON record per line (the topic contract), for piping into jq', false)
-    .option('-n, --limit <count>', 'stop after this many records', wholeNumber(1))
+    .option('-n, --limit <count>', 'stop after this many lines (with --json: records)', wholeNumber(1))
     .option('--brokers <list>', 'Kafka bootstrap servers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
     .option('--topic-prefix <prefix>', 'prefix of the topic names (HEAPSTREAM_TOPIC_PREFIX)', process.env.HEAPSTREAM_TOPIC_PREFIX ?? '')
     .action(async (stream: string, o: { fromBeginning: boolean; filter: string[]; json: boolean; limit?: number; brokers: string; topicPrefix: string }) => {
