@@ -103,7 +103,8 @@ export function registerUpCommand(program: Command): void {
         snaps.forEach((s) => previous.set(s.name, s));
         const lines = [`heapstream ${new Date().toISOString()}  cluster "${pipeline.cluster}"${pipeline.simControlUrl ? `  simulator ${pipeline.simControlUrl}` : ''}`, '', ...renderRows(rows), ...footer];
         if (interactive) process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
-        else if (ticks++ % 5 === 0) console.log(renderRows(rows).slice(1).join(' | '));
+        // Without a terminal (a log, a pipe): the table with its header and the time, every 10 s.
+        else if (ticks++ % 5 === 0) console.log([`--- ${new Date().toISOString()}`, ...renderRows(rows)].join('\n'));
       };
       const timer = setInterval(() => void render(), 2_000);
       if (o.duration) setTimeout(() => void stop(`${o.duration} s elapsed`), o.duration * 1000);

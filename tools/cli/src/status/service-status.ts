@@ -14,11 +14,22 @@ export interface ServiceRow {
   state: string;
   inPerSec: number;
   outPerSec: number;
+  /** What the service counts in and out (heapstream_received_total, heapstream_sent_total). */
+  inUnit: string;
+  outUnit: string;
   errors: number;
   discarded: number;
   lag: number;
   note: string;
 }
+
+/** What each service's received and sent counters count. */
+const UNITS: Record<string, [inUnit: string, outUnit: string]> = {
+  scraper: ['scrapes', 'records'],
+  'event-watcher': ['watch events', 'records'],
+  aggregator: ['records', 'points'],
+  'storage-writer': ['points', 'lines'],
+};
 
 const perSecond = (now: number, before: number, ms: number) => (ms > 0 ? Math.max(0, ((now - before) * 1000) / ms) : 0);
 
@@ -44,6 +55,8 @@ export function serviceRow(now: ServiceSnapshot, before?: ServiceSnapshot): Serv
     state: !now.alive ? 'stopped' : now.ready ? 'ready' : 'not ready',
     inPerSec: perSecond(total(s, 'heapstream_received_total'), total(p, 'heapstream_received_total'), ms),
     outPerSec: perSecond(total(s, 'heapstream_sent_total'), total(p, 'heapstream_sent_total'), ms),
+    inUnit: UNITS[now.name]?.[0] ?? 'items',
+    outUnit: UNITS[now.name]?.[1] ?? 'items',
     errors: total(s, 'heapstream_errors_total'),
     discarded: total(s, 'heapstream_discarded_total'),
     lag: total(s, 'heapstream_consumer_lag'),
@@ -61,7 +74,7 @@ function mostDropped(samples: Sample[]): string {
 
 export function renderRows(rows: ServiceRow[]): string[] {
   const header = ['service', 'state', 'in/s', 'out/s', 'errors', 'dropped', 'lag', ''];
-  const cells = rows.map((r) => [r.name, r.state, r.inPerSec.toFixed(1), r.outPerSec.toFixed(1), String(r.errors), String(r.discarded), String(r.lag), r.note]);
+  const cells = rows.map((r) => [r.name, r.state, `${r.inPerSec.toFixed(1)} ${r.inUnit}`, `${r.outPerSec.toFixed(1)} ${r.outUnit}`, String(r.errors), String(r.discarded), String(r.lag), r.note]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => (i >= 2 && i <= 6 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...cells.map(line)];

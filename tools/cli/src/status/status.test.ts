@@ -38,9 +38,10 @@ heapstream_discarded_total{stage="event-counts",reason="late:dropped-from-1m",se
     const now = { name: 'scraper', at: 3_000, alive: true, ready: true, samples: parsePrometheusText(text(140, 130)) };
     const row = serviceRow(now, before);
     expect(row).toMatchObject({ state: 'ready', inPerSec: 20, outPerSec: 20, errors: 3, lag: 5, note: 'nodes 20/20 scraped, oldest scrape 15 s ago' });
+    // Each service says what it counts: a scraper takes in scrapes and puts out records.
     expect(renderRows([row])).toEqual([
-      'service  state  in/s  out/s  errors  dropped  lag',
-      'scraper  ready  20.0   20.0       3        0    5  nodes 20/20 scraped, oldest scrape 15 s ago',
+      'service  state          in/s         out/s  errors  dropped  lag',
+      'scraper  ready  20.0 scrapes  20.0 records       3        0    5  nodes 20/20 scraped, oldest scrape 15 s ago',
     ]);
   });
 });
