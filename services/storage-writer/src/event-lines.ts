@@ -9,9 +9,9 @@ import { escapeMeasurement, escapeTag, formatInt, quoteFieldString, TAGS } from 
  * - `log/events` (Heapster's default layout): tags cluster_name, hostname, pod_name;
  *   field value = the core/v1 Event as JSON.
  * High-cardinality keys (uid, pod_id) are fields unless kept as tags by configuration.
- * Time: the occurrence time in ns plus a sub-millisecond offset derived from the record
- * id, so two occurrences with the same tags in the same millisecond stay two points and
- * a replay of one occurrence lands on the same point.
+ * Time: the occurrence time in ns plus an offset within its precision, so occurrences with
+ * the same tags at the same time stay separate points, and a replay of one occurrence
+ * lands on the same point (see eventTimestampNs).
  */
 
 export type EventMeasurement = 'events' | 'log/events';
@@ -34,9 +34,18 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Nanosecond timestamp: occurredAt (ms) plus 0..999,999 ns from the record id. */
-export function eventTimestampNs(record: Pick<EventRecord, 'id' | 'occurredAt'>): bigint {
-  return BigInt(record.occurredAt) * 1_000_000n + BigInt(fnv1a(record.id) % 1_000_000);
+/**
+ * Nanosecond timestamp: occurredAt plus an offset inside the time's own precision: within
+ * the second for a whole-second time (core/v1 Events have no finer one), else within the
+ * millisecond. The offset is the Event's uid hash plus the occurrence number, so the
+ * occurrences of one Event (several share a time when a count jump is expanded) never
+ * collide, and different Events at the same time and tags collide only by hash, over a
+ * billion slots for whole seconds. Before, a hash of the id over a million slots lost
+ * ~0.02 points/s at 200 events/s.
+ */
+export function eventTimestampNs(record: Pick<EventRecord, 'occurredAt' | 'occurrence'> & { event: Pick<EventRecord['event'], 'uid'> }): bigint {
+  const slots = record.occurredAt % 1000 === 0 ? 1_000_000_000 : 1_000_000;
+  return BigInt(record.occurredAt) * 1_000_000n + BigInt((fnv1a(record.event.uid) + record.occurrence) % slots);
 }
 
 function tagText(tags: [string, string | undefined][]): string {

@@ -25,11 +25,14 @@ const message = (value: Buffer | string | null, headers: Record<string, string> 
 const options: EncodeOptions = { schema: 'heapster', time: 'cycle', keepTags: [], clusterName: 'default', eventMeasurements: ['events'] };
 
 describe('event lines', () => {
-  it('maps an occurrence to `events` (withfields layout) with a stable sub-millisecond time', () => {
+  it('maps an occurrence to `events` (withfields layout) with a stable time inside its precision, never shared by two occurrences of one Event', () => {
     const ts = eventTimestampNs(event);
-    expect(ts / 1_000_000n).toBe(1_700_000_000_000n);
+    // A whole-second time spreads within its second; a millisecond one within its millisecond.
+    expect(ts / 1_000_000_000n).toBe(1_700_000_000n);
+    expect(eventTimestampNs({ ...event, occurredAt: 1_700_000_000_123 }) / 1_000_000n).toBe(1_700_000_000_123n);
     expect(eventTimestampNs({ ...event })).toBe(ts);
-    expect(eventTimestampNs({ ...event, id: 'uid-1:3' })).not.toBe(ts);
+    const occurrences = new Set(Array.from({ length: 10_000 }, (_, i) => eventTimestampNs({ ...event, occurrence: i + 1 })));
+    expect(occurrences.size).toBe(10_000);
     expect(eventToLines(event, { measurements: ['events'], clusterName: 'x' })).toEqual([
       `events,cluster_name=prod,component=kubelet,hostname=node\\ a,kind=Pod,namespace_name=web,object_name=api-7,reason=BackOff,type=Warning message="Back-off \\"restarting\\" failed, container",count=2i,occurrence=2i,observed_at=${event.observedAt}i,uid="uid-1" ${ts}`,
     ]);
