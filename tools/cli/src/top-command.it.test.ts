@@ -57,7 +57,10 @@ describe.each(['heapster', 'wide'] as const)('heapstream top against real Influx
   it('filters pods by namespace', async () => {
     const { db, opts } = await setup();
     await write(db, 'raw', [pod('a', 'p1', 'cpu/usage_rate', 10), pod('a', 'p1', 'memory/working_set', 1024 * 1024), pod('b', 'p2', 'cpu/usage_rate', 20), pod('b', 'p2', 'memory/working_set', 2 * 1024 * 1024)], schema);
-    expect(await top('pods', { ...opts, namespace: 'a' })).toEqual(['NAMESPACE   NAME   CPU(cores)   MEMORY(bytes)', 'a           p1     10m          1Mi']);
+    // Like kubectl: one namespace has no NAMESPACE column, every namespace (-A) has one.
+    expect(await top('pods', { ...opts, namespace: 'a' })).toEqual(['NAME   CPU(cores)   MEMORY(bytes)', 'p1     10m          1Mi']);
+    expect(await top('pods', opts)).toEqual(['NAMESPACE   NAME   CPU(cores)   MEMORY(bytes)', 'b           p2     20m          2Mi', 'a           p1     10m          1Mi']);
+    expect(await top('pods', { ...opts, noHeaders: true, sort: 'memory' })).toEqual(['b   p2   20m   2Mi', 'a   p1   10m   1Mi']);
   });
 
   it('shows min/avg/max over a window from the 1m rollups, the average weighted by sample count', async () => {

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 export type TopKind = 'nodes' | 'pods';
 export type StorageSchema = 'heapster' | 'wide';
@@ -7,8 +7,11 @@ export interface TopOptions {
   influxUrl: string;
   database: string;
   schema: StorageSchema;
+  /** Pods of this namespace only (no NAMESPACE column, like kubectl); undefined: every namespace. */
   namespace?: string;
   sort: 'cpu' | 'memory';
+  /** Leave out the header line (kubectl's --no-headers). */
+  noHeaders?: boolean;
   /** Seconds: show min/avg/max over this window from the 1m rollups instead of the latest values. */
   sinceSeconds?: number;
   rpRaw: string;
@@ -81,13 +84,15 @@ export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   }
   const sortIndex = o.sinceSeconds === undefined ? 0 : 1;
   const sorted = [...rows.values()].sort((a, b) => (b[o.sort]?.[sortIndex] ?? -1) - (a[o.sort]?.[sortIndex] ?? -1));
-  const names = kind === 'nodes' ? ['NAME'] : ['NAMESPACE', 'NAME'];
+  const withNamespace = kind === 'pods' && o.namespace === undefined;
+  const names = withNamespace ? ['NAMESPACE', 'NAME'] : ['NAME'];
   const header = o.sinceSeconds === undefined ? [...names, 'CPU(cores)', 'MEMORY(bytes)'] : [...names, 'CPU min/avg/max', 'MEMORY min/avg/max'];
   const fmt = (vals: number[] | undefined, f: (n: number) => string) => (vals && vals.every((v) => Number.isFinite(v)) ? vals.map(f).join('/') : '<unknown>');
-  const cells = sorted.map((r) => [...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [r.tags.namespace_name ?? '', r.tags.pod_name ?? '']), fmt(r.cpu, milli), fmt(r.memory, mib)]);
+  const cells = sorted.map((r) => [...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [...(withNamespace ? [r.tags.namespace_name ?? ''] : []), r.tags.pod_name ?? '']), fmt(r.cpu, milli), fmt(r.memory, mib)]);
   if (cells.length === 0) return [`no ${kind} with data in ${o.database} (${o.sinceSeconds === undefined ? 'last 5 minutes' : `last ${o.sinceSeconds} s of 1m rollups`})`];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [header, ...cells].map((c) => c.map((v, i) => v.padEnd(widths[i]!)).join('   ').trimEnd());
+  const shown = o.noHeaders ? cells : [header, ...cells];
+  const widths = header.map((_, i) => Math.max(...shown.map((c) => c[i]!.length)));
+  return shown.map((c) => c.map((v, i) => v.padEnd(widths[i]!)).join('   ').trimEnd());
 }
 
 function parseSince(v: string): number {
@@ -101,25 +106,29 @@ export function registerTopCommand(program: Command): void {
     .command('top')
     .description('CPU and memory of nodes or pods, like kubectl top, from heapstream\'s InfluxDB')
     .argument('<kind>', 'nodes | pods')
-    .option('-n, --namespace <ns>', 'pods of this namespace only')
-    .option('--sort <by>', 'cpu | memory', 'cpu')
+    .option('-n, --namespace <ns>', 'pods of this namespace (default: "default", like kubectl)')
+    .option('-A, --all-namespaces', 'pods of every namespace', false)
+    .addOption(new Option('--sort-by <by>', 'sort by').choices(['cpu', 'memory']).default('cpu'))
+    .addOption(new Option('--sort <by>').choices(['cpu', 'memory']).hideHelp())
+    .option('--no-headers', 'leave out the header line')
     .option('--since <window>', 'min/avg/max over this window from the 1m rollups, e.g. 1h')
     .option('--influx-url <url>', 'InfluxDB', process.env.INFLUX_URL ?? 'http://127.0.0.1:18086')
     .option('--database <db>', 'InfluxDB database (INFLUX_DATABASE)', process.env.INFLUX_DATABASE ?? 'k8s')
-    .option('--schema <layout>', 'storage layout the writer uses: heapster | wide', process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'wide')
+    .addOption(new Option('--schema <layout>', 'storage layout the writer uses').choices(['heapster', 'wide']).default(process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'wide'))
     .option('--cluster <name>', 'only this cluster_name')
-    .action(async (kind: string, o: { namespace?: string; sort: string; since?: string; influxUrl: string; database: string; schema: string; cluster?: string }) => {
+    .action(async (kind: string, o: { namespace?: string; allNamespaces: boolean; sortBy: 'cpu' | 'memory'; sort?: 'cpu' | 'memory'; headers: boolean; since?: string; influxUrl: string; database: string; schema: StorageSchema; cluster?: string }) => {
       if (kind !== 'nodes' && kind !== 'pods') throw new Error(`top: "${kind}" is not nodes or pods`);
-      if (o.sort !== 'cpu' && o.sort !== 'memory') throw new Error(`--sort must be cpu or memory, not "${o.sort}"`);
-      if (o.schema !== 'heapster' && o.schema !== 'wide') throw new Error(`--schema must be heapster or wide, not "${o.schema}"`);
+      if (o.allNamespaces && o.namespace) throw new Error('top: -A and -n exclude each other');
       const lines = await top(kind, {
         influxUrl: o.influxUrl,
         database: o.database,
         schema: o.schema,
-        sort: o.sort,
+        // --sort: the name before --sort-by, still accepted.
+        sort: o.sort ?? o.sortBy,
         rpRaw: process.env.INFLUX_RP_RAW ?? 'raw',
         rp1m: process.env.INFLUX_RP_1M ?? 'rollup_1m',
-        ...(o.namespace ? { namespace: o.namespace } : {}),
+        ...(o.allNamespaces ? {} : { namespace: o.namespace ?? 'default' }),
+        ...(o.headers ? {} : { noHeaders: true }),
         ...(o.since ? { sinceSeconds: parseSince(o.since) } : {}),
         ...(o.cluster ? { cluster: o.cluster } : {}),
       });
