@@ -45,11 +45,14 @@ describe.each(['heapster', 'wide'] as const)('heapstream top against real Influx
       node('n1', 'memory/working_set', 512 * 1024 * 1024),
       node('n2', 'cpu/usage_rate', 1500),
       node('n2', 'memory/working_set', 256 * 1024 * 1024),
+      node('n1', 'cpu/node_allocatable', 2000),
+      node('n1', 'memory/node_allocatable', 2048 * 1024 * 1024),
     ], schema);
+    // CPU% and MEMORY% of allocatable, as kubectl top nodes shows them (unknown without it).
     expect(await top('nodes', opts)).toEqual([
-      'NAME   CPU(cores)   MEMORY(bytes)',
-      'n2     1500m        256Mi',
-      'n1     501m         512Mi',
+      'NAME   CPU(cores)   CPU(%)      MEMORY(bytes)   MEMORY(%)',
+      'n2     1500m        <unknown>   256Mi           <unknown>',
+      'n1     501m         25%         512Mi           25%',
     ]);
     expect((await top('nodes', { ...opts, sort: 'memory' }))[1]).toMatch(/^n1 /);
   });

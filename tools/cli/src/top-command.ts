@@ -35,8 +35,12 @@ export function metricRef(schema: StorageSchema, metric: string, field: 'value' 
   return { measurement: prefix, field: field === 'value' ? suffix : `${suffix}_${field}` };
 }
 
-/** The InfluxQL behind `top`, one query per metric (cpu, memory), grouped by entity. */
-export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory: string } {
+/**
+ * The InfluxQL behind `top`, one query per metric (cpu, memory), grouped by entity; for
+ * `top nodes` of now also the nodes' allocatable cpu and memory (the CPU% and MEMORY%
+ * columns, as kubectl computes them).
+ */
+export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory: string; allocatable?: { cpu: string; memory: string } } {
   const type = kind === 'nodes' ? 'node' : 'pod';
   const groupBy = kind === 'nodes' ? ['nodename'] : ['namespace_name', 'pod_name'];
   const where = [`"type" = '${type}'`, ...(o.namespace && kind === 'pods' ? [`"namespace_name" = ${quoteString(o.namespace)}`] : []), ...(o.cluster ? [`"cluster_name" = ${quoteString(o.cluster)}`] : [])];
@@ -50,7 +54,8 @@ export function topQueries(kind: TopKind, o: TopOptions): { cpu: string; memory:
     const m = quoteIdent(metricRef(o.schema, metric, 'min').measurement);
     return `SELECT min(${f('min')}) AS "min", mean(${f('mean')}) AS "avg", max(${f('max')}) AS "max" FROM ${quoteIdent(o.rp1m)}.${m} WHERE ${where.join(' AND ')} AND time > now() - ${Math.round(o.sinceSeconds)}s GROUP BY ${by}`;
   };
-  return { cpu: one('cpu/usage_rate'), memory: one('memory/working_set') };
+  const allocatable = kind === 'nodes' && o.sinceSeconds === undefined ? { cpu: one('cpu/node_allocatable'), memory: one('memory/node_allocatable') } : undefined;
+  return { cpu: one('cpu/usage_rate'), memory: one('memory/working_set'), ...(allocatable ? { allocatable } : {}) };
 }
 
 async function influxql(url: string, db: string, q: string): Promise<Series[]> {
@@ -72,11 +77,15 @@ const milli = (m: number) => `${Math.round(m)}m`;
 /** Runs the queries and returns the table lines, like `kubectl top`. */
 export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   const q = topQueries(kind, o);
-  const [cpu, memory] = await Promise.all([influxql(o.influxUrl, o.database, q.cpu), influxql(o.influxUrl, o.database, q.memory)]);
+  const run = (text: string | undefined) => (text === undefined ? Promise.resolve([]) : influxql(o.influxUrl, o.database, text));
+  const [cpu, memory, cpuAllocatable, memoryAllocatable] = await Promise.all([run(q.cpu), run(q.memory), run(q.allocatable?.cpu), run(q.allocatable?.memory)]);
   const keyOf = (t: Record<string, string>) => (kind === 'nodes' ? t.nodename ?? '' : `${t.namespace_name ?? ''}\u0000${t.pod_name ?? ''}`);
-  const rows = new Map<string, { tags: Record<string, string>; cpu?: number[]; memory?: number[] }>();
-  for (const [series, target] of [[cpu, 'cpu'], [memory, 'memory']] as const) {
+  type Column = 'cpu' | 'memory' | 'cpuAllocatable' | 'memoryAllocatable';
+  const rows = new Map<string, { tags: Record<string, string> } & Partial<Record<Column, number[]>>>();
+  for (const [series, target] of [[cpu, 'cpu'], [memory, 'memory'], [cpuAllocatable, 'cpuAllocatable'], [memoryAllocatable, 'memoryAllocatable']] as const) {
     for (const s of series) {
+      // A node with allocatable figures but no usage has nothing to show.
+      if (target.endsWith('Allocatable') && !rows.has(keyOf(s.tags))) continue;
       const row = rows.get(keyOf(s.tags)) ?? { tags: s.tags };
       row[target] = (s.values[0] ?? []).slice(1).map(Number);
       rows.set(keyOf(s.tags), row);
@@ -86,9 +95,18 @@ export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   const sorted = [...rows.values()].sort((a, b) => (b[o.sort]?.[sortIndex] ?? -1) - (a[o.sort]?.[sortIndex] ?? -1));
   const withNamespace = kind === 'pods' && o.namespace === undefined;
   const names = withNamespace ? ['NAMESPACE', 'NAME'] : ['NAME'];
-  const header = o.sinceSeconds === undefined ? [...names, 'CPU(cores)', 'MEMORY(bytes)'] : [...names, 'CPU min/avg/max', 'MEMORY min/avg/max'];
+  const percents = q.allocatable !== undefined;
+  const header =
+    o.sinceSeconds !== undefined ? [...names, 'CPU min/avg/max', 'MEMORY min/avg/max'] : percents ? [...names, 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)'] : [...names, 'CPU(cores)', 'MEMORY(bytes)'];
   const fmt = (vals: number[] | undefined, f: (n: number) => string) => (vals && vals.every((v) => Number.isFinite(v)) ? vals.map(f).join('/') : '<unknown>');
-  const cells = sorted.map((r) => [...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [...(withNamespace ? [r.tags.namespace_name ?? ''] : []), r.tags.pod_name ?? '']), fmt(r.cpu, milli), fmt(r.memory, mib)]);
+  const percent = (used: number[] | undefined, of: number[] | undefined) => (used?.[0] !== undefined && of?.[0] ? `${Math.round((100 * used[0]) / of[0])}%` : '<unknown>');
+  const cells = sorted.map((r) => [
+    ...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [...(withNamespace ? [r.tags.namespace_name ?? ''] : []), r.tags.pod_name ?? '']),
+    fmt(r.cpu, milli),
+    ...(percents ? [percent(r.cpu, r.cpuAllocatable)] : []),
+    fmt(r.memory, mib),
+    ...(percents ? [percent(r.memory, r.memoryAllocatable)] : []),
+  ]);
   if (cells.length === 0) return [`no ${kind} with data in ${o.database} (${o.sinceSeconds === undefined ? 'last 5 minutes' : `last ${o.sinceSeconds} s of 1m rollups`})`];
   const shown = o.noHeaders ? cells : [header, ...cells];
   const widths = header.map((_, i) => Math.max(...shown.map((c) => c[i]!.length)));
