@@ -55,6 +55,13 @@ describe.each(['heapster', 'wide'] as const)('heapstream top against real Influx
       'n1     501m         25%         512Mi           25%',
     ]);
     expect((await top('nodes', { ...opts, sort: 'memory' }))[1]).toMatch(/^n1 /);
+    expect(JSON.parse((await top('nodes', { ...opts, output: 'json' }))[0]!)).toEqual({
+      kind: 'nodes',
+      items: [
+        { name: 'n2', cpuMillicores: 1500, memoryBytes: 256 * 1024 * 1024, cpuPercent: null, memoryPercent: null },
+        { name: 'n1', cpuMillicores: 500.6, memoryBytes: 512 * 1024 * 1024, cpuPercent: 25.03, memoryPercent: 25 },
+      ],
+    });
   });
 
   it('filters pods by namespace', async () => {

@@ -12,6 +12,8 @@ export interface TopOptions {
   sort: 'cpu' | 'memory';
   /** Leave out the header line (kubectl's --no-headers). */
   noHeaders?: boolean;
+  /** `json`: one JSON document `{ kind, items }` with the numbers in base units, for scripts. */
+  output?: 'table' | 'json';
   /** Seconds: show min/avg/max over this window from the 1m rollups instead of the latest values. */
   sinceSeconds?: number;
   rpRaw: string;
@@ -93,6 +95,18 @@ export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   }
   const sortIndex = o.sinceSeconds === undefined ? 0 : 1;
   const sorted = [...rows.values()].sort((a, b) => (b[o.sort]?.[sortIndex] ?? -1) - (a[o.sort]?.[sortIndex] ?? -1));
+  if (o.output === 'json') {
+    const num = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+    const spread = (vals: number[] | undefined) => (o.sinceSeconds === undefined ? num(vals?.[0]) : { min: num(vals?.[0]), avg: num(vals?.[1]), max: num(vals?.[2]) });
+    const share = (used: number[] | undefined, of: number[] | undefined) => (used?.[0] !== undefined && of?.[0] ? (100 * used[0]) / of[0] : null);
+    const items = sorted.map((r) => ({
+      ...(kind === 'pods' ? { namespace: r.tags.namespace_name ?? '', name: r.tags.pod_name ?? '' } : { name: r.tags.nodename ?? '' }),
+      cpuMillicores: spread(r.cpu),
+      memoryBytes: spread(r.memory),
+      ...(q.allocatable ? { cpuPercent: share(r.cpu, r.cpuAllocatable), memoryPercent: share(r.memory, r.memoryAllocatable) } : {}),
+    }));
+    return [JSON.stringify({ kind, ...(o.sinceSeconds !== undefined ? { sinceSeconds: o.sinceSeconds } : {}), items })];
+  }
   const withNamespace = kind === 'pods' && o.namespace === undefined;
   const names = withNamespace ? ['NAMESPACE', 'NAME'] : ['NAME'];
   const percents = q.allocatable !== undefined;
@@ -129,12 +143,13 @@ export function registerTopCommand(program: Command): void {
     .addOption(new Option('--sort-by <by>', 'sort by').choices(['cpu', 'memory']).default('cpu'))
     .addOption(new Option('--sort <by>').choices(['cpu', 'memory']).hideHelp())
     .option('--no-headers', 'leave out the header line')
+    .addOption(new Option('-o, --output <format>', 'table, or json for scripts').choices(['table', 'json']).default('table'))
     .option('--since <window>', 'min/avg/max over this window from the 1m rollups, e.g. 1h')
     .option('--influx-url <url>', 'InfluxDB', process.env.INFLUX_URL ?? 'http://127.0.0.1:18086')
     .option('--database <db>', 'InfluxDB database (INFLUX_DATABASE)', process.env.INFLUX_DATABASE ?? 'k8s')
     .addOption(new Option('--schema <layout>', 'storage layout the writer uses').choices(['heapster', 'wide']).default(process.env.HEAPSTREAM_STORAGE_SCHEMA ?? 'wide'))
     .option('--cluster <name>', 'only this cluster_name')
-    .action(async (kind: string, o: { namespace?: string; allNamespaces: boolean; sortBy: 'cpu' | 'memory'; sort?: 'cpu' | 'memory'; headers: boolean; since?: string; influxUrl: string; database: string; schema: StorageSchema; cluster?: string }) => {
+    .action(async (kind: string, o: { namespace?: string; allNamespaces: boolean; sortBy: 'cpu' | 'memory'; sort?: 'cpu' | 'memory'; headers: boolean; output: 'table' | 'json'; since?: string; influxUrl: string; database: string; schema: StorageSchema; cluster?: string }) => {
       if (kind !== 'nodes' && kind !== 'pods') throw new Error(`top: "${kind}" is not nodes or pods`);
       if (o.allNamespaces && o.namespace) throw new Error('top: -A and -n exclude each other');
       const lines = await top(kind, {
@@ -147,6 +162,7 @@ export function registerTopCommand(program: Command): void {
         rp1m: process.env.INFLUX_RP_1M ?? 'rollup_1m',
         ...(o.allNamespaces ? {} : { namespace: o.namespace ?? 'default' }),
         ...(o.headers ? {} : { noHeaders: true }),
+        output: o.output,
         ...(o.since ? { sinceSeconds: parseSince(o.since) } : {}),
         ...(o.cluster ? { cluster: o.cluster } : {}),
       });
