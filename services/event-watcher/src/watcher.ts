@@ -109,6 +109,8 @@ export class EventWatcher {
   private readonly filter: ReturnType<typeof eventFilter>;
   private readonly metrics: WatcherMetrics;
   private ledger = new EmittedLedger();
+  /** When `forget` last dropped expired tombstones. */
+  private expiredAt = 0;
   private positions = new Map<string, string>();
   private pending = emptyPending();
   private flushing: Promise<void> = Promise.resolve();
@@ -248,6 +250,10 @@ export class EventWatcher {
     const now = Date.now();
     const dead = this.ledger.tombstone(uid, now);
     if (dead) this.writeEntry(uid, dead);
+    // The expiry scan walks every tombstone: once a minute, not once per deletion (a relist
+    // that forgets thousands of Events would otherwise scan them thousands of times).
+    if (now - this.expiredAt < 60_000) return;
+    this.expiredAt = now;
     for (const old of this.ledger.expired(now - (this.opts.recreatedWithinMs ?? DEFAULT_RECREATED_WITHIN_MS))) this.drop(old);
   }
 

@@ -73,6 +73,9 @@ async function influxql(url: string, db: string, q: string): Promise<Series[]> {
   return body.results[0]?.series ?? [];
 }
 
+/** Percent of `of` that `used` is (their latest values), or null when either is unknown. */
+const share = (used: number[] | undefined, of: number[] | undefined): number | null => (used?.[0] !== undefined && of?.[0] ? (100 * used[0]) / of[0] : null);
+
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}Mi`;
 const milli = (m: number) => `${Math.round(m)}m`;
 
@@ -98,7 +101,6 @@ export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   if (o.output === 'json') {
     const num = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
     const spread = (vals: number[] | undefined) => (o.sinceSeconds === undefined ? num(vals?.[0]) : { min: num(vals?.[0]), avg: num(vals?.[1]), max: num(vals?.[2]) });
-    const share = (used: number[] | undefined, of: number[] | undefined) => (used?.[0] !== undefined && of?.[0] ? (100 * used[0]) / of[0] : null);
     const items = sorted.map((r) => ({
       ...(kind === 'pods' ? { namespace: r.tags.namespace_name ?? '', name: r.tags.pod_name ?? '' } : { name: r.tags.nodename ?? '' }),
       cpuMillicores: spread(r.cpu),
@@ -113,7 +115,10 @@ export async function top(kind: TopKind, o: TopOptions): Promise<string[]> {
   const header =
     o.sinceSeconds !== undefined ? [...names, 'CPU min/avg/max', 'MEMORY min/avg/max'] : percents ? [...names, 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)'] : [...names, 'CPU(cores)', 'MEMORY(bytes)'];
   const fmt = (vals: number[] | undefined, f: (n: number) => string) => (vals && vals.every((v) => Number.isFinite(v)) ? vals.map(f).join('/') : '<unknown>');
-  const percent = (used: number[] | undefined, of: number[] | undefined) => (used?.[0] !== undefined && of?.[0] ? `${Math.round((100 * used[0]) / of[0])}%` : '<unknown>');
+  const percent = (used: number[] | undefined, of: number[] | undefined) => {
+    const p = share(used, of);
+    return p === null ? '<unknown>' : `${Math.round(p)}%`;
+  };
   const cells = sorted.map((r) => [
     ...(kind === 'nodes' ? [r.tags.nodename ?? ''] : [...(withNamespace ? [r.tags.namespace_name ?? ''] : []), r.tags.pod_name ?? '']),
     fmt(r.cpu, milli),

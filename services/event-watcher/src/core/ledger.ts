@@ -22,7 +22,7 @@ export class EmittedLedger {
   private readonly entries = new Map<string, LedgerEntry>();
   /** namespace/name -> uid of the entry that last had the name. */
   private readonly byName = new Map<string, string>();
-  /** Uids of tombstones, oldest deletion first. */
+  /** Uids of the tombstones. */
   private readonly tombstones = new Set<string>();
 
   get size(): number {
